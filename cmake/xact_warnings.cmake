@@ -1,0 +1,32 @@
+# Warning flags for xact's own programs (tests, benchmarks, examples), never for the INTERFACE
+# target that users link.
+function(xact_warnings target)
+  if(MSVC)
+    target_compile_options(${target} PRIVATE /W4)
+    if(XACT_WERROR)
+      target_compile_options(${target} PRIVATE /WX)
+    endif()
+  else()
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+    if(XACT_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+  endif()
+endfunction()
+
+# The SIMD target of a program: "native" (-march=native), "baseline" (x86-64: SSE2 only), or any
+# -march value.
+function(xact_arch target arch)
+  if(MSVC)
+    return()
+  endif()
+  if(arch STREQUAL "native")
+    target_compile_options(${target} PRIVATE -march=native)
+  elseif(arch STREQUAL "baseline")
+    if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+      target_compile_options(${target} PRIVATE -march=x86-64)
+    endif()
+  elseif(NOT arch STREQUAL "")
+    target_compile_options(${target} PRIVATE -march=${arch})
+  endif()
+endfunction()

@@ -1,0 +1,281 @@
+// xact/core/elementwise.hpp: the drivers that walk contiguous arrays for elementwise functions.
+//
+//   forward(op, x, y, n)                     y[i] = f(x[i])
+//   backward(op, x, y, dy, dx, n)            dx[i] = dy[i] * f'(x[i]), from whichever of x, y the
+//                                            op can use (x preferred: it is exact where y has
+//                                            rounded); a pointer the op does not read may be null
+//   backward_from_x(op, x, dy, dx, n)        the same, naming the source explicitly
+//   backward_from_y(op, y, dy, dx, n)
+//
+// Any length, any alignment; the output may be exactly one of the inputs (in place), never a
+// partial overlap. The body runs one SIMD batch at a time; the tail (n not a multiple of the
+// batch width W) runs through the same batch code on a zero-padded copy on the stack, so the
+// result for element i never depends on n, on i's position or on alignment. No heap allocation.
+//
+// An op is a functor with any of:
+//   V forward(V x) const
+//   V backward_from_x(V x, V dy) const
+//   V backward_from_y(V y, V dy) const
+//   V backward(V x, V y, V dy) const          (needs both)
+// and optionally `void check_backward_from_y() const`, which throws when y cannot determine
+// the derivative (LeakyReLU with slope <= 0).
+//
+// The arch A is a template parameter (default: what the compiler targets), so a translation
+// unit may instantiate other widths: xact::forward<xsimd::avx2>(op, x, y, n).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "simd.hpp"
+
+namespace xact {
+
+namespace detail {
+
+template <class...>
+using void_t = void;
+
+template <class Op, class V, class = void>
+struct has_forward : std::false_type {};
+template <class Op, class V>
+struct has_forward<Op, V, void_t<decltype(std::declval<const Op&>().forward(std::declval<V>()))>>
+    : std::true_type {};
+
+template <class Op, class V, class = void>
+struct has_backward_from_x : std::false_type {};
+template <class Op, class V>
+struct has_backward_from_x<Op, V,
+                           void_t<decltype(std::declval<const Op&>().backward_from_x(
+                               std::declval<V>(), std::declval<V>()))>> : std::true_type {};
+
+template <class Op, class V, class = void>
+struct has_backward_from_y : std::false_type {};
+template <class Op, class V>
+struct has_backward_from_y<Op, V,
+                           void_t<decltype(std::declval<const Op&>().backward_from_y(
+                               std::declval<V>(), std::declval<V>()))>> : std::true_type {};
+
+template <class Op, class V, class = void>
+struct has_backward_xy : std::false_type {};
+template <class Op, class V>
+struct has_backward_xy<Op, V,
+                       void_t<decltype(std::declval<const Op&>().backward(
+                           std::declval<V>(), std::declval<V>(), std::declval<V>()))>>
+    : std::true_type {};
+
+template <class Op, class = void>
+struct has_check_backward_from_y : std::false_type {};
+template <class Op>
+struct has_check_backward_from_y<
+    Op, void_t<decltype(std::declval<const Op&>().check_backward_from_y())>> : std::true_type {};
+
+template <class Op>
+inline void check_from_y(const Op& op) {
+  if constexpr (has_check_backward_from_y<Op>::value) op.check_backward_from_y();
+}
+
+[[noreturn]] inline void throw_null(const char* what) {
+  throw std::invalid_argument(std::string("xact: null pointer for ") + what + " with n > 0");
+}
+
+// Only exact aliasing is allowed between an output and an input.
+template <class T>
+inline void check_overlap(const T* in, const T* out, std::size_t n, const char* what) {
+  if (in == nullptr || in == out || n == 0) return;
+  const auto a = reinterpret_cast<std::uintptr_t>(in);
+  const auto b = reinterpret_cast<std::uintptr_t>(out);
+  const std::uintptr_t bytes = n * sizeof(T);
+  if (a < b + bytes && b < a + bytes)
+    throw std::invalid_argument(std::string("xact: output partially overlaps ") + what +
+                                " (only exact in-place is allowed)");
+}
+
+// The one loop every elementwise driver runs: out[i] = f(in_0[i], ..., in_K-1[i]).
+template <class A, class T, class F, class... In, std::size_t... J>
+inline void map_impl(F&& f, T* out, std::size_t n, std::index_sequence<J...>, const In*... in) {
+  using B = xsimd::batch<T, A>;
+  constexpr std::size_t W = B::size;
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) simd::store(out + i, f(simd::load<B>(in + i)...));
+  if (i < n) {
+    // Tail: pad with zeros, run the same batch code, copy back only the valid lanes.
+    // m < W always; GCC 12 cannot see it when n is a constant and warns (-Warray-bounds).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
+    const std::size_t m = n - i;
+    alignas(A::alignment()) T buf[sizeof...(In) + 1][W] = {};
+    for (std::size_t j = 0; j < m; ++j) ((buf[J][j] = in[i + j]), ...);
+    const B r = f(B::load_aligned(buf[J])...);
+    r.store_aligned(buf[sizeof...(In)]);
+    for (std::size_t j = 0; j < m; ++j) out[i + j] = buf[sizeof...(In)][j];
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+  }
+}
+
+template <class A, class T, class F, class... In>
+inline void map(F&& f, T* out, std::size_t n, const In*... in) {
+  map_impl<A>(std::forward<F>(f), out, n, std::index_sequence_for<In...>{}, in...);
+}
+
+}  // namespace detail
+
+// ---- pointer forms -------------------------------------------------------------------------
+
+template <class A = xsimd::default_arch, class Op, class T>
+inline void forward(const Op& op, const T* x, T* y, std::size_t n) {
+  using B = xsimd::batch<T, A>;
+  static_assert(detail::has_forward<Op, B>::value, "xact::forward: op has no forward(V)");
+  if (n == 0) return;
+  if (!x) detail::throw_null("x");
+  if (!y) detail::throw_null("y");
+  detail::check_overlap(x, y, n, "x");
+  detail::map<A>([&op](const B& xv) { return op.forward(xv); }, y, n, x);
+}
+
+template <class A = xsimd::default_arch, class Op, class T>
+inline void backward_from_x(const Op& op, const T* x, const T* dy, T* dx, std::size_t n) {
+  using B = xsimd::batch<T, A>;
+  static_assert(detail::has_backward_from_x<Op, B>::value,
+                "xact::backward_from_x: op has no backward_from_x(x, dy)");
+  if (n == 0) return;
+  if (!x) detail::throw_null("x");
+  if (!dy) detail::throw_null("dy");
+  if (!dx) detail::throw_null("dx");
+  detail::check_overlap(x, dx, n, "x");
+  detail::check_overlap(dy, dx, n, "dy");
+  detail::map<A>([&op](const B& xv, const B& g) { return op.backward_from_x(xv, g); }, dx, n, x,
+                 dy);
+}
+
+template <class A = xsimd::default_arch, class Op, class T>
+inline void backward_from_y(const Op& op, const T* y, const T* dy, T* dx, std::size_t n) {
+  using B = xsimd::batch<T, A>;
+  static_assert(detail::has_backward_from_y<Op, B>::value,
+                "xact::backward_from_y: op has no backward_from_y(y, dy); use backward_from_x");
+  detail::check_from_y(op);
+  if (n == 0) return;
+  if (!y) detail::throw_null("y");
+  if (!dy) detail::throw_null("dy");
+  if (!dx) detail::throw_null("dx");
+  detail::check_overlap(y, dx, n, "y");
+  detail::check_overlap(dy, dx, n, "dy");
+  detail::map<A>([&op](const B& yv, const B& g) { return op.backward_from_y(yv, g); }, dx, n, y,
+                 dy);
+}
+
+// Picks the most accurate source the op supports among the non-null pointers.
+template <class A = xsimd::default_arch, class Op, class T>
+inline void backward(const Op& op, const T* x, const T* y, const T* dy, T* dx, std::size_t n) {
+  using B = xsimd::batch<T, A>;
+  if constexpr (detail::has_backward_xy<Op, B>::value) {
+    if (n == 0) return;
+    if (!x) detail::throw_null("x");
+    if (!y) detail::throw_null("y");
+    if (!dy) detail::throw_null("dy");
+    if (!dx) detail::throw_null("dx");
+    detail::check_overlap(x, dx, n, "x");
+    detail::check_overlap(y, dx, n, "y");
+    detail::check_overlap(dy, dx, n, "dy");
+    detail::map<A>([&op](const B& xv, const B& yv, const B& g) { return op.backward(xv, yv, g); },
+                   dx, n, x, y, dy);
+  } else {
+    constexpr bool fx = detail::has_backward_from_x<Op, B>::value;
+    constexpr bool fy = detail::has_backward_from_y<Op, B>::value;
+    static_assert(fx || fy, "xact::backward: op has no backward");
+    if constexpr (fx) {
+      if (x != nullptr || !fy) return backward_from_x<A>(op, x, dy, dx, n);
+    }
+    if constexpr (fy) return backward_from_y<A>(op, y, dy, dx, n);
+  }
+}
+
+// ---- contiguous ranges: std::vector, std::array, std::span, Eigen vectors ------------------
+
+namespace detail {
+template <class R, class = void>
+struct is_contiguous_range : std::false_type {};
+template <class R>
+struct is_contiguous_range<
+    R, void_t<decltype(std::declval<R&>().data()), decltype(std::declval<R&>().size())>>
+    : std::true_type {};
+
+// Eigen expressions with strides go through xact/eigen.hpp, which handles them correctly.
+template <class R, class = void>
+struct has_inner_stride : std::false_type {};
+template <class R>
+struct has_inner_stride<R, void_t<decltype(std::declval<R&>().innerStride())>> : std::true_type {};
+
+template <class R>
+constexpr bool is_plain_range_v = is_contiguous_range<std::remove_reference_t<R>>::value &&
+                                  !has_inner_stride<std::remove_reference_t<R>>::value;
+
+template <class R>
+using range_value_t = std::remove_cv_t<std::remove_pointer_t<decltype(std::declval<R&>().data())>>;
+
+template <class R>
+inline std::size_t range_size(const R& r) {
+  return static_cast<std::size_t>(r.size());
+}
+
+inline void check_sizes(std::size_t a, std::size_t b, const char* what) {
+  if (a != b)
+    throw std::invalid_argument(std::string("xact: size mismatch: ") + what + " (" +
+                                std::to_string(a) + " vs " + std::to_string(b) + ")");
+}
+}  // namespace detail
+
+template <class A = xsimd::default_arch, class Op, class X, class Y,
+          std::enable_if_t<detail::is_plain_range_v<X> && detail::is_plain_range_v<Y>, int> = 0>
+inline void forward(const Op& op, const X& x, Y&& y) {
+  detail::check_sizes(detail::range_size(x), detail::range_size(y), "x and y");
+  forward<A>(op, x.data(), y.data(), detail::range_size(x));
+}
+
+template <class A = xsimd::default_arch, class Op, class X, class DY, class DX,
+          std::enable_if_t<detail::is_plain_range_v<X> && detail::is_plain_range_v<DY> &&
+                               detail::is_plain_range_v<DX>,
+                           int> = 0>
+inline void backward_from_x(const Op& op, const X& x, const DY& dy, DX&& dx) {
+  detail::check_sizes(detail::range_size(x), detail::range_size(dy), "x and dy");
+  detail::check_sizes(detail::range_size(x), detail::range_size(dx), "x and dx");
+  backward_from_x<A>(op, x.data(), dy.data(), dx.data(), detail::range_size(x));
+}
+
+template <class A = xsimd::default_arch, class Op, class Yr, class DY, class DX,
+          std::enable_if_t<detail::is_plain_range_v<Yr> && detail::is_plain_range_v<DY> &&
+                               detail::is_plain_range_v<DX>,
+                           int> = 0>
+inline void backward_from_y(const Op& op, const Yr& y, const DY& dy, DX&& dx) {
+  detail::check_sizes(detail::range_size(y), detail::range_size(dy), "y and dy");
+  detail::check_sizes(detail::range_size(y), detail::range_size(dx), "y and dx");
+  backward_from_y<A>(op, y.data(), dy.data(), dx.data(), detail::range_size(y));
+}
+
+// x or y may be an empty range when the op does not read it.
+template <class A = xsimd::default_arch, class Op, class X, class Yr, class DY, class DX,
+          std::enable_if_t<detail::is_plain_range_v<X> && detail::is_plain_range_v<Yr> &&
+                               detail::is_plain_range_v<DY> && detail::is_plain_range_v<DX>,
+                           int> = 0>
+inline void backward(const Op& op, const X& x, const Yr& y, const DY& dy, DX&& dx) {
+  const std::size_t n = detail::range_size(dy);
+  detail::check_sizes(n, detail::range_size(dx), "dy and dx");
+  const bool hx = detail::range_size(x) != 0, hy = detail::range_size(y) != 0;
+  if (hx) detail::check_sizes(n, detail::range_size(x), "x and dy");
+  if (hy) detail::check_sizes(n, detail::range_size(y), "y and dy");
+  if (n != 0 && !hx && !hy) throw std::invalid_argument("xact::backward: neither x nor y given");
+  backward<A>(op, hx ? x.data() : nullptr, hy ? y.data() : nullptr, dy.data(), dx.data(), n);
+}
+
+}  // namespace xact

@@ -1,0 +1,255 @@
+// xact/core/simd.hpp: the only file that knows which xsimd it is built against.
+//
+// Every operation the math needs exists here twice, once for a scalar (float, double) and once
+// for an xsimd batch, with the same rounding and the same NaN behaviour, so that math written
+// once over V gives a scalar result bit-identical to every lane of a batch result.
+//
+// xsimd 8.1 (Debian 12) has no scalar select, no reduce_max/reduce_min and no batch_bool
+// constructors from bool; the helpers below fill those gaps and nothing else.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <xsimd/xsimd.hpp>
+
+#if defined(__FAST_MATH__) && !defined(XACT_ALLOW_FAST_MATH)
+#warning \
+    "xact: -ffast-math (or -Ofast) lets the compiler assume no NaN and no inf: NaN propagation and the +-inf results documented by xact are not guaranteed under it. Define XACT_ALLOW_FAST_MATH to silence this warning."
+#endif
+
+// Does the batch fma of the default arch round once? The scalar fma must then round once too,
+// and must round twice where the batch one does (SSE2 without FMA3 computes x*y+z).
+#if defined(__FMA__) || defined(__AVX512F__) || defined(__aarch64__) || defined(__ARM_FEATURE_FMA)
+#define XACT_HAS_FMA 1
+#else
+#define XACT_HAS_FMA 0
+#endif
+
+namespace xact {
+namespace simd {
+
+template <class T, class A = xsimd::default_arch>
+using batch = xsimd::batch<T, A>;
+
+// --- traits ---------------------------------------------------------------------------------
+template <class V>
+struct traits {
+  static_assert(std::is_floating_point<V>::value, "xact works on float and double");
+  using scalar = V;
+  using mask = bool;
+  using int_type = std::conditional_t<sizeof(V) == 4, std::int32_t, std::int64_t>;
+  static constexpr std::size_t size = 1;
+};
+template <class T, class A>
+struct traits<xsimd::batch<T, A>> {
+  using scalar = T;
+  using mask = xsimd::batch_bool<T, A>;
+  using int_type = xsimd::batch<std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>, A>;
+  static constexpr std::size_t size = xsimd::batch<T, A>::size;
+};
+template <class V>
+using scalar_t = typename traits<V>::scalar;
+template <class V>
+using mask_t = typename traits<V>::mask;
+template <class V>
+using int_t = typename traits<V>::int_type;
+
+template <class V>
+struct is_batch : std::false_type {};
+template <class T, class A>
+struct is_batch<xsimd::batch<T, A>> : std::true_type {};
+
+// --- arithmetic -----------------------------------------------------------------------------
+template <class T, class A>
+inline xsimd::batch<T, A> fma(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b,
+                              const xsimd::batch<T, A>& c) noexcept {
+  return xsimd::fma(a, b, c);
+}
+template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
+inline T fma(T a, T b, T c) noexcept {
+#if XACT_HAS_FMA
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+// a * b = p + e exactly (p = a * b rounded). With a hardware fma, e = fma(a, b, -p); without,
+// Dekker's product on Veltkamp halves. Exact unless a * b over- or underflows.
+template <class V>
+inline V two_prod(const V& a, const V& b, V& e) noexcept {
+  const V p = a * b;
+#if XACT_HAS_FMA
+  e = simd::fma(a, b, -p);
+#else
+  using S = scalar_t<V>;
+  const V split = V(sizeof(S) == 4 ? S(4097) : S(134217729));  // 2^12 + 1, 2^27 + 1
+  const V ca = split * a, cb = split * b;
+  const V ah = ca - (ca - a), al = a - ah;
+  const V bh = cb - (cb - b), bl = b - bh;
+  e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+#endif
+  return p;
+}
+
+template <class T, class A>
+inline xsimd::batch<T, A> abs(const xsimd::batch<T, A>& a) noexcept {
+  return xsimd::abs(a);
+}
+template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
+inline T abs(T a) noexcept {
+  return std::fabs(a);
+}
+
+template <class T, class A>
+inline xsimd::batch<T, A> sqrt(const xsimd::batch<T, A>& a) noexcept {
+  return xsimd::sqrt(a);
+}
+template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
+inline T sqrt(T a) noexcept {
+  return std::sqrt(a);
+}
+
+// min(a, b) = a < b ? a : b and max(a, b) = a > b ? a : b, exactly: when either is NaN the
+// result is b. Callers rely on that to let NaN through a clamp (put x second).
+template <class T, class A>
+inline xsimd::batch<T, A> min(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b) noexcept {
+#if defined(__SSE2__) || defined(_M_X64)
+  return xsimd::min(a, b);  // minps/minpd: a < b ? a : b
+#else
+  return xsimd::select(a < b, a, b);
+#endif
+}
+template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
+inline T min(T a, T b) noexcept {
+  return a < b ? a : b;
+}
+template <class T, class A>
+inline xsimd::batch<T, A> max(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b) noexcept {
+#if defined(__SSE2__) || defined(_M_X64)
+  return xsimd::max(a, b);  // maxps/maxpd: a > b ? a : b
+#else
+  return xsimd::select(a > b, a, b);
+#endif
+}
+template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
+inline T max(T a, T b) noexcept {
+  return a > b ? a : b;
+}
+
+// --- masks ----------------------------------------------------------------------------------
+template <class T, class A>
+inline xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& m, const xsimd::batch<T, A>& a,
+                                 const xsimd::batch<T, A>& b) noexcept {
+  return xsimd::select(m, a, b);
+}
+template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
+inline T select(bool m, T a, T b) noexcept {
+  return m ? a : b;
+}
+template <class T, class A>
+inline xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& m, const xsimd::batch<T, A>& a,
+                                 T b) noexcept {
+  return xsimd::select(m, a, xsimd::batch<T, A>(b));
+}
+template <class T, class A>
+inline xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& m, T a,
+                                 const xsimd::batch<T, A>& b) noexcept {
+  return xsimd::select(m, xsimd::batch<T, A>(a), b);
+}
+
+template <class T, class A>
+inline xsimd::batch_bool<T, A> isnan(const xsimd::batch<T, A>& a) noexcept {
+  return a != a;
+}
+template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
+inline bool isnan(T a) noexcept {
+  return a != a;
+}
+
+template <class T, class A>
+inline bool any(const xsimd::batch_bool<T, A>& m) noexcept {
+  return xsimd::any(m);
+}
+inline bool any(bool m) noexcept { return m; }
+
+// --- bits -----------------------------------------------------------------------------------
+template <class T, class A>
+inline int_t<xsimd::batch<T, A>> to_bits(const xsimd::batch<T, A>& a) noexcept {
+  return xsimd::bitwise_cast<int_t<xsimd::batch<T, A>>>(a);
+}
+template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
+inline int_t<T> to_bits(T a) noexcept {
+  int_t<T> i;
+  std::memcpy(&i, &a, sizeof a);
+  return i;
+}
+
+template <class V, class I, std::enable_if_t<is_batch<V>::value, int> = 0>
+inline V from_bits(const I& i) noexcept {
+  return xsimd::bitwise_cast<V>(i);
+}
+template <class V, class I, std::enable_if_t<std::is_floating_point<V>::value, int> = 0>
+inline V from_bits(I i) noexcept {
+  V a;
+  std::memcpy(&a, &i, sizeof a);
+  return a;
+}
+
+// copysign(mag, sgn): the magnitude of mag with the sign bit of sgn.
+template <class V>
+inline V copysign(const V& mag, const V& sgn) noexcept {
+  using S = scalar_t<V>;
+  const V sign_bit = V(S(-0.0));
+  if constexpr (is_batch<V>::value) {
+    return xsimd::bitwise_or(xsimd::bitwise_andnot(mag, sign_bit),
+                             xsimd::bitwise_and(sgn, sign_bit));
+  } else {
+    return std::copysign(mag, sgn);
+  }
+}
+
+// xor of the sign bit of s into a: a * sign(s) for every a, NaN and inf included.
+template <class V>
+inline V xorsign(const V& a, const V& s) noexcept {
+  using S = scalar_t<V>;
+  if constexpr (is_batch<V>::value) {
+    return xsimd::bitwise_xor(a, xsimd::bitwise_and(s, V(S(-0.0))));
+  } else {
+    return from_bits<V>(to_bits(a) ^ (to_bits(s) & to_bits(S(-0.0))));
+  }
+}
+
+// --- memory ---------------------------------------------------------------------------------
+template <class B, class T>
+inline B load(const T* p) noexcept {
+  return B::load_unaligned(p);
+}
+template <class B, class T>
+inline void store(T* p, const B& v) noexcept {
+  v.store_unaligned(p);
+}
+
+// Horizontal sum in a fixed order (lane 0 + lane 1 + ...): the same on every call.
+template <class T, class A>
+inline T reduce_add(const xsimd::batch<T, A>& v) noexcept {
+  alignas(A::alignment()) T buf[xsimd::batch<T, A>::size];
+  v.store_aligned(buf);
+  T s = buf[0];
+  for (std::size_t i = 1; i < xsimd::batch<T, A>::size; ++i) s += buf[i];
+  return s;
+}
+template <class T, class A>
+inline T reduce_max(const xsimd::batch<T, A>& v) noexcept {
+  alignas(A::alignment()) T buf[xsimd::batch<T, A>::size];
+  v.store_aligned(buf);
+  T s = buf[0];
+  for (std::size_t i = 1; i < xsimd::batch<T, A>::size; ++i)
+    s = (buf[i] > s || buf[i] != buf[i]) ? buf[i] : s;
+  return s;
+}
+
+}  // namespace simd
+}  // namespace xact

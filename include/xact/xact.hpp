@@ -1,0 +1,10 @@
+// xact: activation functions, fast and exact. The whole public API but the Eigen adapter
+// (xact/eigen.hpp).
+#pragma once
+
+#include "core/elementwise.hpp"
+#include "core/math.hpp"
+#include "core/simd.hpp"
+#include "functions/relu.hpp"
+#include "functions/sigmoid.hpp"
+#include "version.hpp"
