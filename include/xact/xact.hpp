@@ -2,6 +2,7 @@
 // (xact/eigen.hpp).
 #pragma once
 
+#include "core/accumulate.hpp"
 #include "core/elementwise.hpp"
 #include "core/math.hpp"
 #include "core/simd.hpp"

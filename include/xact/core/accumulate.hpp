@@ -1,0 +1,50 @@
+// xact/core/accumulate.hpp: compensated (Neumaier) summation, lane-wise over V, for the drivers
+// that reduce (parameter gradients, softmax sums, batch statistics). The error of a sum of n
+// terms is about 2 eps |sum| + n eps^2 sum|x_i| instead of n eps sum|x_i|: a million float terms
+// sum as accurately as a handful.
+#pragma once
+
+#include <cstddef>
+
+#include "simd.hpp"
+
+namespace xact {
+
+template <class V>
+struct compensated_sum {
+  V s = V(0);
+  V c = V(0);
+
+  void add(const V& v) noexcept {
+    const V t = s + v;
+    // The low-order bits lost by s + v, from whichever operand is larger in magnitude.
+    c = c + simd::select(simd::abs(s) >= simd::abs(v), (s - t) + v, (v - t) + s);
+    s = t;
+  }
+  void add(const compensated_sum& o) noexcept {
+    add(o.s);
+    c = c + o.c;
+  }
+  V value() const noexcept { return s + c; }
+};
+
+// The sum of all lanes of a lane-wise compensated sum, compensated again, in lane order (the
+// same result on every call).
+template <class T, class A>
+inline T reduce(const compensated_sum<xsimd::batch<T, A>>& acc) noexcept {
+  constexpr std::size_t W = xsimd::batch<T, A>::size;
+  alignas(A::alignment()) T s[W];
+  alignas(A::alignment()) T c[W];
+  acc.s.store_aligned(s);
+  acc.c.store_aligned(c);
+  compensated_sum<T> r;
+  for (std::size_t i = 0; i < W; ++i) r.add(s[i]);
+  for (std::size_t i = 0; i < W; ++i) r.c += c[i];
+  return r.value();
+}
+template <class T>
+inline T reduce(const compensated_sum<T>& acc) noexcept {
+  return acc.value();
+}
+
+}  // namespace xact
