@@ -1,0 +1,287 @@
+// xact/core/channelwise.hpp: the driver for functions with one parameter (or statistic) per
+// channel: PReLU's alpha, Dice's mean, 1/std, alpha, gamma, beta.
+//
+// Shapes. A tensor of channel_shape{batch, channels, inner, order} holds batch * channels * inner
+// elements, where inner is the product of every other axis (spatial, time):
+//   layout::channels_first   [N, C, inner...]   (PyTorch)       x[(n * C + c) * inner + i]
+//   layout::channels_last    [N, inner..., C]   (TensorFlow)    x[(n * inner + i) * C + c]
+// The caller names the layout: it is never guessed from the sizes.
+//
+// The one entry point, channelwise<A>(shape, params, in, out, sums, f), calls for every element
+//   out[e] = f(p, v, t)
+// with p the K per-channel parameters of e's channel (each broadcast to a batch), v the NI
+// inputs at e, and t the M terms f returns for e; every term is summed per channel over batch
+// and inner, compensated (accumulate.hpp), and sums[m][c] receives the sum (overwritten).
+// out may be null (a pure reduction), and may be exactly one of the inputs (in place), never a
+// partial overlap. f must be lane-wise (no cross-lane operation): then the value for element e
+// never depends on e's position, on the shape's walk or on alignment, and a scalar call of the
+// same math gives the same bits.
+//
+// The walk. Every layout is seen as [outer, C, inner] (channels_last is [N * inner, C, 1]).
+//  - inner >= kRun: runs of inner elements share one channel: each run goes through SIMD batches
+//    with the parameters broadcast, the tail through the same batch code on a padded stack copy
+//    with the padded lanes masked out of the sums; four interleaved accumulators per term hide
+//    the latency of the compensated add.
+//  - inner < kRun (channels_last, [N, C] tables): the tensor is periodic with period L = C*inner.
+//    The parameters are expanded once into a stack tile covering L * W elements (a multiple of
+//    the batch width W) when that fits, else L elements in blocks that end on channel borders;
+//    the tensor is then walked tile by tile with one lane-wise accumulator per tile position,
+//    folded per channel at the end.
+// No heap allocation: the tiles and accumulators live in fixed stack buffers of at most
+// (K + 2M) * kTileBytes bytes.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "accumulate.hpp"
+#include "elementwise.hpp"
+#include "simd.hpp"
+
+namespace xact {
+
+enum class layout { channels_first, channels_last };
+
+struct channel_shape {
+  std::size_t batch = 1;     // N
+  std::size_t channels = 1;  // C
+  std::size_t inner = 1;     // product of the remaining axes (1 for [N, C])
+  layout order = layout::channels_first;
+
+  std::size_t size() const noexcept { return batch * channels * inner; }
+  // Elements per channel: the count the statistics and parameter gradients are taken over.
+  std::size_t per_channel() const noexcept { return batch * inner; }
+};
+
+namespace detail {
+
+// Runs shorter than this go through the periodic walk (a padded tail per run would dominate).
+template <class T, class A>
+constexpr std::size_t channel_run_min() {
+  return 4 * xsimd::batch<T, A>::size;
+}
+// Bytes of one stack tile (per parameter, per accumulator half).
+constexpr std::size_t kTileBytes = 2048;
+
+// Lane-valid mask for the first m lanes of a batch.
+template <class B>
+inline typename simd::traits<B>::mask first_lanes(std::size_t m) noexcept {
+  using T = typename simd::traits<B>::scalar;
+  constexpr std::size_t W = B::size;
+  alignas(B::arch_type::alignment()) T idx[W];
+  for (std::size_t j = 0; j < W; ++j) idx[j] = T(j);
+  return B::load_aligned(idx) < B(T(m));
+}
+
+// The compensated total, except where a term or the running sum was infinite: the correction
+// is then inf - inf = NaN, and the plain sum (+-inf, or NaN for inf - inf) is the answer.
+template <class B>
+inline typename simd::traits<B>::scalar channel_total(const compensated_sum<B>& acc) noexcept {
+  using T = typename simd::traits<B>::scalar;
+  const T r = reduce(acc);
+  if (r - r == T(0)) return r;
+  if constexpr (simd::is_batch<B>::value)
+    return simd::reduce_add(acc.s);
+  else
+    return acc.s;
+}
+
+// One element batch: load NI inputs at in[j] + off, call f, store, accumulate the M terms.
+template <class B, std::size_t K, std::size_t NI, std::size_t M, class T, class F>
+inline void channel_step(F& f, const std::array<B, K>& p, const std::array<const T*, NI>& in,
+                         std::size_t off, T* out, std::array<compensated_sum<B>, M>& acc) {
+  std::array<B, NI> v;
+  for (std::size_t j = 0; j < NI; ++j) v[j] = simd::load<B>(in[j] + off);
+  std::array<B, M> t;
+  const B r = f(p, v, t);
+  if (out) simd::store(out + off, r);
+  for (std::size_t m = 0; m < M; ++m) acc[m].add(t[m]);
+}
+
+// The same for the last m < W elements, through a zero-padded copy.
+template <class B, std::size_t K, std::size_t NI, std::size_t M, class T, class F>
+inline void channel_tail(F& f, const std::array<B, K>& p, const std::array<const T*, NI>& in,
+                         std::size_t off, std::size_t m, T* out,
+                         std::array<compensated_sum<B>, M>& acc) {
+  constexpr std::size_t W = B::size;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
+  alignas(B::arch_type::alignment()) T buf[NI + 1][W] = {};
+  for (std::size_t j = 0; j < NI; ++j)
+    for (std::size_t k = 0; k < m; ++k) buf[j][k] = in[j][off + k];
+  std::array<B, NI> v;
+  for (std::size_t j = 0; j < NI; ++j) v[j] = B::load_aligned(buf[j]);
+  std::array<B, M> t;
+  const B r = f(p, v, t);
+  if (out) {
+    r.store_aligned(buf[NI]);
+    for (std::size_t k = 0; k < m; ++k) out[off + k] = buf[NI][k];
+  }
+  if (M > 0) {
+    const auto valid = first_lanes<B>(m);
+    for (std::size_t j = 0; j < M; ++j) acc[j].add(simd::select(valid, t[j], B(T(0))));
+  }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+}
+
+// inner >= channel_run_min: contiguous runs per (outer, channel).
+template <class A, std::size_t K, std::size_t NI, std::size_t M, class T, class F>
+inline void channel_runs(std::size_t outer, std::size_t C, std::size_t inner,
+                         const std::array<const T*, K>& params, const std::array<const T*, NI>& in,
+                         T* out, const std::array<T*, M>& sums, F& f) {
+  using B = xsimd::batch<T, A>;
+  constexpr std::size_t W = B::size;
+  constexpr std::size_t U = 4;  // independent accumulators: the compensated add is a chain
+  for (std::size_t c = 0; c < C; ++c) {
+    std::array<B, K> p;
+    for (std::size_t k = 0; k < K; ++k) p[k] = B(params[k][c]);
+    std::array<compensated_sum<B>, M> acc[U];
+    for (std::size_t b = 0; b < outer; ++b) {
+      const std::size_t base = (b * C + c) * inner;
+      T* o = out ? out + base : nullptr;
+      std::array<const T*, NI> src;
+      for (std::size_t j = 0; j < NI; ++j) src[j] = in[j] + base;
+      std::size_t i = 0;
+      for (; i + U * W <= inner; i += U * W)
+        for (std::size_t u = 0; u < U; ++u) channel_step<B>(f, p, src, i + u * W, o, acc[u]);
+      for (; i + W <= inner; i += W) channel_step<B>(f, p, src, i, o, acc[0]);
+      if (i < inner) channel_tail<B>(f, p, src, i, inner - i, o, acc[0]);
+    }
+    for (std::size_t m = 0; m < M; ++m) {
+      for (std::size_t u = 1; u < U; ++u) acc[0][m].add(acc[u][m]);
+      sums[m][c] = channel_total(acc[0][m]);
+    }
+  }
+}
+
+// inner < channel_run_min: the periodic walk over tiles of expanded parameters.
+template <class A, std::size_t K, std::size_t NI, std::size_t M, class T, class F>
+inline void channel_tiles(std::size_t outer, std::size_t C, std::size_t inner,
+                          const std::array<const T*, K>& params, const std::array<const T*, NI>& in,
+                          T* out, const std::array<T*, M>& sums, F& f) {
+  using B = xsimd::batch<T, A>;
+  constexpr std::size_t W = B::size;
+  constexpr std::size_t cap = kTileBytes / sizeof(T);  // elements per tile, a multiple of W
+  static_assert(cap % W == 0 && cap >= 4 * W * W, "tile too small for this arch");
+  const std::size_t L = C * inner;
+  const std::size_t total = outer * L;
+  // Period of the walk: the fewest periods of the tensor that fill whole batches, when they fit
+  // (then no batch is ever padded).
+  const std::size_t g = std::gcd(L, W);
+  const std::size_t reps = (L * (W / g) <= cap) ? W / g : 1;
+  const std::size_t P = L * reps;
+  // Otherwise blocks of the period end on a channel border (each channel is folded from one
+  // block) and on a batch border (only the period's last block has a tail).
+  const std::size_t unit = inner / std::gcd(inner, W) * W;
+  const std::size_t block = (P <= cap) ? P : (cap / unit) * unit;
+  const std::size_t rows = total / P, rem = total % P;
+
+  alignas(A::alignment()) T tile[K > 0 ? K : 1][cap];
+  compensated_sum<B> acc[M > 0 ? M : 1][cap / W];
+
+  for (std::size_t j0 = 0; j0 < P; j0 += block) {
+    const std::size_t len = std::min(block, P - j0);
+    for (std::size_t k = 0; k < K; ++k)
+      for (std::size_t j = 0; j < len; ++j) tile[k][j] = params[k][((j0 + j) / inner) % C];
+    const std::size_t nb = (len + W - 1) / W;
+    for (std::size_t m = 0; m < M; ++m)
+      for (std::size_t q = 0; q < nb; ++q) acc[m][q] = compensated_sum<B>{};
+
+    auto segment = [&](std::size_t base, std::size_t seg) {
+      std::array<const T*, NI> src;
+      for (std::size_t j = 0; j < NI; ++j) src[j] = in[j] + base;
+      T* o = out ? out + base : nullptr;
+      std::array<compensated_sum<B>, M> a;
+      std::size_t q = 0;
+      for (; q < seg; q += W) {
+        std::array<B, K> p;
+        for (std::size_t k = 0; k < K; ++k) p[k] = B::load_aligned(&tile[k][q]);
+        for (std::size_t m = 0; m < M; ++m) a[m] = acc[m][q / W];
+        if (q + W <= seg)
+          channel_step<B>(f, p, src, q, o, a);
+        else
+          channel_tail<B>(f, p, src, q, seg - q, o, a);
+        for (std::size_t m = 0; m < M; ++m) acc[m][q / W] = a[m];
+      }
+    };
+    for (std::size_t r = 0; r < rows; ++r) segment(r * P + j0, len);
+    if (rem > j0) segment(rows * P + j0, std::min(len, rem - j0));
+
+    if (M > 0) {
+      // Fold: channel c owns positions t*L + c*inner + i (t < reps, i < inner) of the period.
+      alignas(A::alignment()) T s[cap];
+      alignas(A::alignment()) T e[cap];
+      const std::size_t c0 = j0 / inner, c1 = (j0 + len) / inner;
+      for (std::size_t m = 0; m < M; ++m) {
+        for (std::size_t q = 0; q < nb; ++q) {
+          acc[m][q].s.store_aligned(s + q * W);
+          acc[m][q].c.store_aligned(e + q * W);
+        }
+        for (std::size_t c = (reps == 1 ? c0 : 0); c < (reps == 1 ? c1 : C); ++c) {
+          compensated_sum<T> r;
+          T lo = T(0);
+          for (std::size_t t = 0; t < reps; ++t)
+            for (std::size_t i = 0; i < inner; ++i) {
+              const std::size_t j = t * L + c * inner + i - j0;
+              r.add(s[j]);
+              lo += e[j];
+            }
+          r.c += lo;
+          sums[m][c] = channel_total(r);
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+inline void check_ptr(const T* p, const char* what) {
+  if (!p) throw_null(what);
+}
+
+}  // namespace detail
+
+// out[e] = f(p, v, t) over the whole tensor; sums[m][c] = sum of t[m] over channel c.
+//   params: K pointers to C values each;  in: NI pointers to shape.size() values each;
+//   out: shape.size() values or null;     sums: M pointers to C values each (overwritten).
+// f: B f(const std::array<B, K>& p, const std::array<B, NI>& v, std::array<B, M>& t), lane-wise.
+template <class A = xsimd::default_arch, std::size_t K, std::size_t NI, std::size_t M, class T,
+          class F>
+inline void channelwise(const channel_shape& shape, const std::array<const T*, K>& params,
+                        const std::array<const T*, NI>& in, T* out, const std::array<T*, M>& sums,
+                        F&& f) {
+  const std::size_t C = shape.channels, n = shape.size();
+  if (C == 0) return;
+  for (std::size_t k = 0; k < K; ++k) detail::check_ptr(params[k], "a channel parameter");
+  for (std::size_t m = 0; m < M; ++m) detail::check_ptr(sums[m], "a channel sum");
+  if (n == 0) {
+    for (std::size_t m = 0; m < M; ++m)
+      for (std::size_t c = 0; c < C; ++c) sums[m][c] = T(0);
+    return;
+  }
+  for (std::size_t j = 0; j < NI; ++j) {
+    detail::check_ptr(in[j], "an input");
+    if (out) detail::check_overlap(in[j], static_cast<const T*>(out), n, "an input");
+  }
+  const bool first = shape.order == layout::channels_first;
+  const std::size_t outer = first ? shape.batch : shape.batch * shape.inner;
+  const std::size_t inner = first ? shape.inner : 1;
+  if (inner >= detail::channel_run_min<T, A>())
+    detail::channel_runs<A>(outer, C, inner, params, in, out, sums, f);
+  else
+    detail::channel_tiles<A>(outer, C, inner, params, in, out, sums, f);
+}
+
+}  // namespace xact
