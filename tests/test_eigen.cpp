@@ -1,0 +1,255 @@
+// xact/eigen.hpp: the drivers on Eigen arrays, matrices (both storage orders), Ref, Map, blocks
+// and expressions, and the unaryExpr/binaryExpr adapters, all bit-identical to the pointer
+// drivers on the same values.
+#include <Eigen/Dense>
+#include <random>
+#include <vector>
+#include <xact/eigen.hpp>
+
+#include "support.hpp"
+
+namespace {
+
+template <class T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+template <class T>
+using RMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Values over the interesting range, with the specials sprinkled in.
+template <class T>
+Mat<T> values(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
+  std::mt19937 g(seed);
+  const T special[] = {T(0),
+                       T(-0.0),
+                       std::numeric_limits<T>::infinity(),
+                       -std::numeric_limits<T>::infinity(),
+                       std::numeric_limits<T>::quiet_NaN(),
+                       std::numeric_limits<T>::denorm_min()};
+  Mat<T> m(rows, cols);
+  for (Eigen::Index j = 0; j < cols; ++j)
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      const std::uint32_t r = g();
+      m(i, j) = (r % 17 == 0) ? special[(r >> 8) % 6] : T(int(r % 60001) - 30000) / T(1000);
+    }
+  return m;
+}
+
+// Expected results, from the pointer drivers on a plain column-major copy of the inputs.
+template <class T, class Op>
+Mat<T> want_forward(const Op& op, const Mat<T>& x) {
+  Mat<T> y(x.rows(), x.cols());
+  xact::forward(op, x.data(), y.data(), static_cast<std::size_t>(x.size()));
+  return y;
+}
+template <class T, class Op>
+Mat<T> want_backward_x(const Op& op, const Mat<T>& x, const Mat<T>& dy) {
+  Mat<T> dx(x.rows(), x.cols());
+  xact::backward_from_x(op, x.data(), dy.data(), dx.data(), static_cast<std::size_t>(x.size()));
+  return dx;
+}
+template <class T, class Op>
+Mat<T> want_backward_y(const Op& op, const Mat<T>& y, const Mat<T>& dy) {
+  Mat<T> dx(y.rows(), y.cols());
+  xact::backward_from_y(op, y.data(), dy.data(), dx.data(), static_cast<std::size_t>(y.size()));
+  return dx;
+}
+
+template <class W, class G>
+::testing::AssertionResult same(const W& want, const G& got) {
+  if (want.rows() != got.rows() || want.cols() != got.cols())
+    return ::testing::AssertionFailure() << "shape " << got.rows() << "x" << got.cols();
+  for (Eigen::Index j = 0; j < want.cols(); ++j)
+    for (Eigen::Index i = 0; i < want.rows(); ++i)
+      if (!xt::same_bits(want(i, j), got(i, j)))
+        return ::testing::AssertionFailure()
+               << "(" << i << ", " << j << "): want " << want(i, j) << " got " << got(i, j);
+  return ::testing::AssertionSuccess();
+}
+
+template <class T>
+class Eigen_ : public ::testing::Test {};
+using Types = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(Eigen_, Types);
+
+// Overload resolution: Eigen objects go to eigen.hpp, standard ranges to elementwise.hpp.
+static_assert(!xact::detail::is_plain_range_v<Eigen::VectorXf>, "Eigen is not a plain range");
+static_assert(!xact::detail::is_plain_range_v<Eigen::Map<Eigen::ArrayXf>>, "");
+static_assert(xact::detail::is_plain_range_v<std::vector<float>>, "");
+static_assert(xact::eigen_detail::all_dense_v<Eigen::ArrayXXd, Eigen::Ref<Eigen::VectorXf>>, "");
+static_assert(!xact::eigen_detail::all_dense_v<std::vector<float>>, "");
+
+TEST(Eigen, OverloadsResolve) {
+  std::vector<float> v{-1.f, 0.f, 1.f}, w(3);
+  xact::forward(xact::sigmoid{}, v, w);  // the range form, with eigen.hpp included
+  EXPECT_EQ(w[1], 0.5f);
+  Eigen::VectorXf a = Eigen::VectorXf::Map(v.data(), 3), b(3);
+  xact::forward(xact::sigmoid{}, a, b);
+  EXPECT_EQ(b[0], w[0]);
+  EXPECT_EQ(b[2], w[2]);
+}
+
+TYPED_TEST(Eigen_, Arrays) {
+  using T = TypeParam;
+  const xact::sigmoid op;
+  for (Eigen::Index n : {0, 1, 7, 8, 9, 1013}) {
+    const Mat<T> x = values<T>(n, 1, 1), dy = values<T>(n, 1, 2);
+    const Mat<T> y = want_forward(op, x);
+    Eigen::Array<T, Eigen::Dynamic, 1> xa = x, dya = dy, ya(n), dxa(n);
+    xact::forward(op, xa, ya);
+    EXPECT_TRUE(same(y, ya.matrix()));
+    xact::backward_from_x(op, xa, dya, dxa);
+    EXPECT_TRUE(same(want_backward_x(op, x, dy), dxa.matrix()));
+    const Eigen::Array<T, Eigen::Dynamic, 1> yc = ya;
+    xact::backward_from_y(op, yc, dya, dxa);
+    EXPECT_TRUE(same(want_backward_y(op, y, dy), dxa.matrix()));
+    // backward picks x when given, y otherwise.
+    xact::backward(op, xa, Eigen::Array<T, Eigen::Dynamic, 1>(), dya, dxa);
+    EXPECT_TRUE(same(want_backward_x(op, x, dy), dxa.matrix()));
+    xact::backward(op, Eigen::Array<T, Eigen::Dynamic, 1>(), yc, dya, dxa);
+    EXPECT_TRUE(same(want_backward_y(op, y, dy), dxa.matrix()));
+    // In place.
+    xact::forward(op, xa, xa);
+    EXPECT_TRUE(same(y, xa.matrix()));
+  }
+  // Two-dimensional arrays, fixed sizes.
+  const Mat<T> x = values<T>(5, 3, 3);
+  Eigen::Array<T, 5, 3> xf = x, yf;
+  xact::forward(xact::relu{}, xf, yf);
+  EXPECT_TRUE(same(want_forward(xact::relu{}, x), yf.matrix()));
+}
+
+TYPED_TEST(Eigen_, MatricesBothStorageOrders) {
+  using T = TypeParam;
+  const xact::sigmoid op;
+  const Mat<T> x = values<T>(37, 29, 4), dy = values<T>(37, 29, 5);
+  const Mat<T> y = want_forward(op, x), dxw = want_backward_x(op, x, dy);
+  const RMat<T> xr = x, dyr = dy;
+  RMat<T> yr(37, 29), dxr(37, 29);
+  Mat<T> yc(37, 29), dxc(37, 29);
+  xact::forward(op, xr, yr);  // row-major to row-major: one contiguous run
+  EXPECT_TRUE(same(y, yr));
+  xact::forward(op, x, yc);
+  EXPECT_TRUE(same(y, yc));
+  xact::forward(op, xr, yc);  // mixed orders: through the stack buffers
+  EXPECT_TRUE(same(y, yc));
+  xact::forward(op, x, yr);
+  EXPECT_TRUE(same(y, yr));
+  xact::backward_from_x(op, xr, dy, dxr);
+  EXPECT_TRUE(same(dxw, dxr));
+  xact::backward_from_x(op, x, dyr, dxc);
+  EXPECT_TRUE(same(dxw, dxc));
+  xact::backward_from_y(op, yr, dyr, dxr);
+  EXPECT_TRUE(same(want_backward_y(op, y, dy), dxr));
+}
+
+TYPED_TEST(Eigen_, RefMapAndBlocks) {
+  using T = TypeParam;
+  const xact::sigmoid op;
+  const Mat<T> x = values<T>(300, 41, 6), dy = values<T>(300, 41, 7);
+  const Mat<T> y = want_forward(op, x), dxw = want_backward_x(op, x, dy);
+
+  // Ref to a column (contiguous) and to a block (inner-contiguous columns).
+  {
+    Mat<T> out = Mat<T>::Zero(300, 41);
+    const Eigen::Ref<const Mat<T>> xb = x.block(3, 2, 250, 30);
+    Eigen::Ref<Mat<T>> ob = out.block(3, 2, 250, 30);
+    xact::forward(op, xb, ob);
+    EXPECT_TRUE(same(y.block(3, 2, 250, 30), out.block(3, 2, 250, 30)));
+    EXPECT_EQ(out.col(0).cwiseAbs().sum(), T(0)) << "wrote outside the block";
+    Eigen::Matrix<T, Eigen::Dynamic, 1> c(300);
+    xact::forward(op, Eigen::Ref<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(x.col(5)), c);
+    EXPECT_TRUE(same(y.col(5), c));
+  }
+  // A row of a column-major matrix: inner stride 300, longer than one stack chunk.
+  {
+    Eigen::Matrix<T, 1, Eigen::Dynamic> r(41);
+    xact::forward(op, x.row(17), r);
+    EXPECT_TRUE(same(y.row(17), r));
+    RMat<T> big = values<T>(3, 700, 8), out(3, 700);
+    Mat<T> wantb = want_forward(op, Mat<T>(big));
+    xact::forward(op, big.col(9), out.col(9));  // both strided
+    EXPECT_TRUE(same(wantb.col(9), out.col(9)));
+    xact::backward_from_x(op, big.transpose().col(1), big.transpose().col(2),
+                          out.transpose().col(0));
+    EXPECT_TRUE(same(want_backward_x(op, Mat<T>(big.row(1)), Mat<T>(big.row(2))), out.row(0)));
+  }
+  // Map with an outer stride, with an inner stride, in place on a non-contiguous block.
+  {
+    std::vector<T> buf(64 * 41), outb(64 * 41, T(7));
+    Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>> xm(buf.data(), 50, 41, Eigen::OuterStride<>(64));
+    Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>> ym(outb.data(), 50, 41, Eigen::OuterStride<>(64));
+    xm = x.topRows(50);
+    xact::forward(op, xm, ym);
+    EXPECT_TRUE(same(y.topRows(50), ym));
+    EXPECT_EQ(outb[60], T(7)) << "wrote into the padding";
+
+    Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>, 0, Eigen::InnerStride<3>> xs(x.data(),
+                                                                                       100);
+    Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>, 0, Eigen::InnerStride<3>> gs(dy.data(),
+                                                                                       100);
+    Eigen::Matrix<T, Eigen::Dynamic, 1> d(100);
+    xact::backward_from_x(op, xs, gs, d);
+    for (Eigen::Index i = 0; i < 100; ++i)
+      ASSERT_TRUE(xt::same_bits(d(i), dxw(3 * i % 300, 3 * i / 300))) << i;
+
+    Mat<T> inplace = x;
+    xact::forward(op, inplace.block(1, 1, 200, 13), inplace.block(1, 1, 200, 13));
+    EXPECT_TRUE(same(y.block(1, 1, 200, 13), inplace.block(1, 1, 200, 13)));
+    RMat<T> inr = x;
+    auto col = inr.col(4);  // strided, in place through the buffers
+    xact::forward(op, col, col);
+    EXPECT_TRUE(same(y.col(4), inr.col(4)));
+    EXPECT_TRUE(same(x.col(3), inr.col(3)));
+  }
+}
+
+TYPED_TEST(Eigen_, ExpressionsAsInputs) {
+  using T = TypeParam;
+  const xact::sigmoid op;
+  const Mat<T> a = values<T>(20, 9, 9), b = values<T>(9, 11, 10);
+  Mat<T> y(20, 9), p(20, 11);
+  xact::forward(op, a * T(2) + Mat<T>::Ones(20, 9), y);
+  EXPECT_TRUE(same(want_forward(op, Mat<T>(a * T(2) + Mat<T>::Ones(20, 9))), y));
+  const Mat<T> af = a.unaryExpr([](T v) { return std::isfinite(v) ? v : T(0); });
+  const Mat<T> bf = b.unaryExpr([](T v) { return std::isfinite(v) ? v : T(0); });
+  xact::forward(op, af * bf, p);  // a product: evaluated once by Eigen
+  EXPECT_TRUE(same(want_forward(op, Mat<T>(af * bf)), p));
+}
+
+TYPED_TEST(Eigen_, ShapeChecks) {
+  using T = TypeParam;
+  Mat<T> x(3, 4), y(4, 3), dy(3, 4), dx(3, 4);
+  x.setZero();
+  dy.setOnes();
+  EXPECT_THROW(xact::forward(xact::sigmoid{}, x, y), std::invalid_argument);
+  EXPECT_THROW(xact::backward_from_x(xact::sigmoid{}, x, y, dx), std::invalid_argument);
+  EXPECT_THROW(xact::backward(xact::sigmoid{}, Mat<T>(), Mat<T>(), dy, dx), std::invalid_argument);
+  EXPECT_NO_THROW(xact::backward(xact::sigmoid{}, x, Mat<T>(), dy, dx));
+  EXPECT_EQ(dx(2, 3), T(0.25));
+}
+
+// The adapters inside Eigen expressions, on sizes that use full packets, half packets (fixed
+// size 4 and 2) and scalar remainders.
+TYPED_TEST(Eigen_, ExpressionAdapters) {
+  using T = TypeParam;
+  const xact::sigmoid op;
+  for (Eigen::Index n : {1, 3, 4, 8, 13, 1001}) {
+    const Mat<T> x = values<T>(n, 3, 11), dy = values<T>(n, 3, 12);
+    const Mat<T> y = want_forward(op, x);
+    const Mat<T> got = x.unaryExpr(xact::eigen::expr(op));
+    EXPECT_TRUE(same(y, got));
+    const Mat<T> twice = x.array().unaryExpr(xact::eigen::expr(op)) * T(2);
+    EXPECT_TRUE(same(Mat<T>(y * T(2)), twice));
+    const Mat<T> gx = x.binaryExpr(dy, xact::eigen::expr_backward_from_x(op));
+    EXPECT_TRUE(same(want_backward_x(op, x, dy), gx));
+    const Mat<T> gy = y.binaryExpr(dy, xact::eigen::expr_backward_from_y(op));
+    EXPECT_TRUE(same(want_backward_y(op, y, dy), gy));
+  }
+  const Mat<T> x = values<T>(4, 1, 13);
+  Eigen::Matrix<T, 4, 1> x4 = x, y4 = x4.unaryExpr(xact::eigen::expr(op));
+  EXPECT_TRUE(same(want_forward(op, x), y4));
+  Eigen::Matrix<T, 2, 1> x2 = x.topRows(2), y2 = x2.unaryExpr(xact::eigen::expr(op));
+  EXPECT_TRUE(same(want_forward(op, Mat<T>(x.topRows(2))), y2));
+}
+
+}  // namespace
