@@ -136,37 +136,61 @@ inline void channel_tail(F& f, const std::array<B, K>& p, const std::array<const
 #endif
 }
 
-// inner >= channel_run_min: contiguous runs per (outer, channel).
+// Runs of inner elements share one channel: the parameters are broadcast once per run. The
+// walk is in memory order (batch, then channel) over blocks of channels whose accumulators fit
+// a fixed stack buffer (one block, a single pass over memory, up to 256 channels of one float
+// sum with AVX2); on long runs U interleaved accumulators hide the compensated add's latency.
 template <class A, std::size_t K, std::size_t NI, std::size_t M, class T, class F>
 inline void channel_runs(std::size_t outer, std::size_t C, std::size_t inner,
                          const std::array<const T*, K>& params, const std::array<const T*, NI>& in,
                          T* out, const std::array<T*, M>& sums, F& f) {
   using B = xsimd::batch<T, A>;
+  using Acc = std::array<compensated_sum<B>, M>;
   constexpr std::size_t W = B::size;
-  constexpr std::size_t U = 4;  // independent accumulators: the compensated add is a chain
-  for (std::size_t c = 0; c < C; ++c) {
-    std::array<B, K> p;
-    for (std::size_t k = 0; k < K; ++k) p[k] = B(params[k][c]);
-    std::array<compensated_sum<B>, M> acc[U];
+  constexpr std::size_t U = M == 0 ? 1 : (M == 1 ? 4 : 2);
+  // Accumulator sets in a 16 KiB stack buffer; short runs get one set per channel (nothing to
+  // interleave), so that more channels share a pass over memory.
+  constexpr std::size_t entries =
+      M == 0 ? U : std::max<std::size_t>(U, 16384 / ((M > 0 ? M : 1) * sizeof(compensated_sum<B>)));
+  const std::size_t u_eff = inner >= 4 * U * W ? U : 1;
+  const std::size_t cb = M == 0 ? C : entries / u_eff;
+  Acc acc[entries];
+  for (std::size_t c0 = 0; c0 < C; c0 += cb) {
+    const std::size_t c1 = std::min(C, c0 + cb);
+    if (M > 0)
+      for (std::size_t e = 0; e < (c1 - c0) * u_eff; ++e) acc[e] = Acc{};
     for (std::size_t b = 0; b < outer; ++b) {
-      const std::size_t base = (b * C + c) * inner;
-      T* o = out ? out + base : nullptr;
-      std::array<const T*, NI> src;
-      for (std::size_t j = 0; j < NI; ++j) src[j] = in[j] + base;
-      std::size_t i = 0;
-      for (; i + U * W <= inner; i += U * W)
-        for (std::size_t u = 0; u < U; ++u) channel_step<B>(f, p, src, i + u * W, o, acc[u]);
-      for (; i + W <= inner; i += W) channel_step<B>(f, p, src, i, o, acc[0]);
-      if (i < inner) channel_tail<B>(f, p, src, i, inner - i, o, acc[0]);
+      for (std::size_t c = c0; c < c1; ++c) {
+        std::array<B, K> p;
+        for (std::size_t k = 0; k < K; ++k) p[k] = B(params[k][c]);
+        Acc* a = acc + (M == 0 ? 0 : (c - c0) * u_eff);
+        const std::size_t base = (b * C + c) * inner;
+        T* o = out ? out + base : nullptr;
+        std::array<const T*, NI> src;
+        for (std::size_t j = 0; j < NI; ++j) src[j] = in[j] + base;
+        std::size_t i = 0;
+        if (u_eff == U)
+          for (; i + U * W <= inner; i += U * W)
+            for (std::size_t u = 0; u < U; ++u) channel_step<B>(f, p, src, i + u * W, o, a[u]);
+        for (; i + W <= inner; i += W) channel_step<B>(f, p, src, i, o, a[0]);
+        if (i < inner) channel_tail<B>(f, p, src, i, inner - i, o, a[0]);
+      }
     }
-    for (std::size_t m = 0; m < M; ++m) {
-      for (std::size_t u = 1; u < U; ++u) acc[0][m].add(acc[u][m]);
-      sums[m][c] = channel_total(acc[0][m]);
-    }
+    if (M > 0)
+      for (std::size_t c = c0; c < c1; ++c)
+        for (std::size_t m = 0; m < M; ++m) {
+          Acc* a = acc + (c - c0) * u_eff;
+          for (std::size_t u = 1; u < u_eff; ++u) a[0][m].add(a[u][m]);
+          sums[m][c] = channel_total(a[0][m]);
+        }
   }
 }
 
-// inner < channel_run_min: the periodic walk over tiles of expanded parameters.
+// Short runs (inner < channel_run_min; channels_last is inner = 1): the tensor is periodic with
+// period L = C * inner. The parameters are expanded into a stack tile covering the fewest
+// periods that fill whole batches (when that fits; else one period, in blocks ending on channel
+// and batch borders), and the tensor is walked tile by tile, with one lane-wise accumulator per
+// tile position in stack arrays, folded per channel at the end.
 template <class A, std::size_t K, std::size_t NI, std::size_t M, class T, class F>
 inline void channel_tiles(std::size_t outer, std::size_t C, std::size_t inner,
                           const std::array<const T*, K>& params, const std::array<const T*, NI>& in,
@@ -177,72 +201,72 @@ inline void channel_tiles(std::size_t outer, std::size_t C, std::size_t inner,
   static_assert(cap % W == 0 && cap >= 4 * W * W, "tile too small for this arch");
   const std::size_t L = C * inner;
   const std::size_t total = outer * L;
-  // Period of the walk: the fewest periods of the tensor that fill whole batches, when they fit
-  // (then no batch is ever padded).
   const std::size_t g = std::gcd(L, W);
   const std::size_t reps = (L * (W / g) <= cap) ? W / g : 1;
   const std::size_t P = L * reps;
-  // Otherwise blocks of the period end on a channel border (each channel is folded from one
-  // block) and on a batch border (only the period's last block has a tail).
   const std::size_t unit = inner / std::gcd(inner, W) * W;
   const std::size_t block = (P <= cap) ? P : (cap / unit) * unit;
   const std::size_t rows = total / P, rem = total % P;
 
   alignas(A::alignment()) T tile[K > 0 ? K : 1][cap];
-  compensated_sum<B> acc[M > 0 ? M : 1][cap / W];
+  alignas(A::alignment()) T acc_s[M > 0 ? M : 1][cap];
+  alignas(A::alignment()) T acc_c[M > 0 ? M : 1][cap];
 
   for (std::size_t j0 = 0; j0 < P; j0 += block) {
     const std::size_t len = std::min(block, P - j0);
-    for (std::size_t k = 0; k < K; ++k)
-      for (std::size_t j = 0; j < len; ++j) tile[k][j] = params[k][((j0 + j) / inner) % C];
-    const std::size_t nb = (len + W - 1) / W;
+    const std::size_t padded = (len + W - 1) / W * W;
+    // Fill without a division per element: the channel changes every inner positions.
+    {
+      std::size_t c = (j0 / inner) % C, i = j0 % inner;
+      for (std::size_t j = 0; j < len; ++j) {
+        for (std::size_t k = 0; k < K; ++k) tile[k][j] = params[k][c];
+        if (++i == inner) {
+          i = 0;
+          if (++c == C) c = 0;
+        }
+      }
+    }
     for (std::size_t m = 0; m < M; ++m)
-      for (std::size_t q = 0; q < nb; ++q) acc[m][q] = compensated_sum<B>{};
+      for (std::size_t j = 0; j < padded; ++j) acc_s[m][j] = acc_c[m][j] = T(0);
 
     auto segment = [&](std::size_t base, std::size_t seg) {
       std::array<const T*, NI> src;
       for (std::size_t j = 0; j < NI; ++j) src[j] = in[j] + base;
       T* o = out ? out + base : nullptr;
-      std::array<compensated_sum<B>, M> a;
-      std::size_t q = 0;
-      for (; q < seg; q += W) {
+      for (std::size_t q = 0; q < seg; q += W) {
         std::array<B, K> p;
         for (std::size_t k = 0; k < K; ++k) p[k] = B::load_aligned(&tile[k][q]);
-        for (std::size_t m = 0; m < M; ++m) a[m] = acc[m][q / W];
+        std::array<compensated_sum<B>, M> a;
+        for (std::size_t m = 0; m < M; ++m)
+          a[m] = compensated_sum<B>{B::load_aligned(&acc_s[m][q]), B::load_aligned(&acc_c[m][q])};
         if (q + W <= seg)
           channel_step<B>(f, p, src, q, o, a);
         else
           channel_tail<B>(f, p, src, q, seg - q, o, a);
-        for (std::size_t m = 0; m < M; ++m) acc[m][q / W] = a[m];
+        for (std::size_t m = 0; m < M; ++m) {
+          a[m].s.store_aligned(&acc_s[m][q]);
+          a[m].c.store_aligned(&acc_c[m][q]);
+        }
       }
     };
     for (std::size_t r = 0; r < rows; ++r) segment(r * P + j0, len);
     if (rem > j0) segment(rows * P + j0, std::min(len, rem - j0));
 
-    if (M > 0) {
-      // Fold: channel c owns positions t*L + c*inner + i (t < reps, i < inner) of the period.
-      alignas(A::alignment()) T s[cap];
-      alignas(A::alignment()) T e[cap];
-      const std::size_t c0 = j0 / inner, c1 = (j0 + len) / inner;
-      for (std::size_t m = 0; m < M; ++m) {
-        for (std::size_t q = 0; q < nb; ++q) {
-          acc[m][q].s.store_aligned(s + q * W);
-          acc[m][q].c.store_aligned(e + q * W);
-        }
-        for (std::size_t c = (reps == 1 ? c0 : 0); c < (reps == 1 ? c1 : C); ++c) {
-          compensated_sum<T> r;
-          T lo = T(0);
-          for (std::size_t t = 0; t < reps; ++t)
-            for (std::size_t i = 0; i < inner; ++i) {
-              const std::size_t j = t * L + c * inner + i - j0;
-              r.add(s[j]);
-              lo += e[j];
-            }
-          r.c += lo;
-          sums[m][c] = channel_total(r);
-        }
+    // Fold: channel c owns positions t*L + c*inner + i (t < reps, i < inner) of the period.
+    const std::size_t c0 = j0 / inner, c1 = reps == 1 ? (j0 + len) / inner : C;
+    for (std::size_t m = 0; m < M; ++m)
+      for (std::size_t c = c0; c < c1; ++c) {
+        compensated_sum<T> r;
+        T lo = T(0);
+        for (std::size_t t = 0; t < reps; ++t)
+          for (std::size_t i = 0; i < inner; ++i) {
+            const std::size_t j = t * L + c * inner + i - j0;
+            r.add(acc_s[m][j]);
+            lo += acc_c[m][j];
+          }
+        r.c += lo;
+        sums[m][c] = channel_total(r);
       }
-    }
   }
 }
 
@@ -278,7 +302,8 @@ inline void channelwise(const channel_shape& shape, const std::array<const T*, K
   const bool first = shape.order == layout::channels_first;
   const std::size_t outer = first ? shape.batch : shape.batch * shape.inner;
   const std::size_t inner = first ? shape.inner : 1;
-  if (inner >= detail::channel_run_min<T, A>())
+  constexpr std::size_t W = xsimd::batch<T, A>::size;
+  if (inner >= detail::channel_run_min<T, A>() || (inner >= W && inner % W == 0))
     detail::channel_runs<A>(outer, C, inner, params, in, out, sums, f);
   else
     detail::channel_tiles<A>(outer, C, inner, params, in, out, sums, f);
