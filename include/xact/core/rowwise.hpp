@@ -1,0 +1,382 @@
+// xact/core/rowwise.hpp: the drivers that walk a contiguous [outer, axis, inner] array and
+// reduce along the middle axis (softmax, log-softmax; anything "normalize along one axis").
+//
+//   normalize(op, x, y, shape)       three passes per row:
+//                                      1. m = max over the row
+//                                      2. t = op.term(x, c), c = op.center(m); s = sum t,
+//                                         compensated; t is written to y if Op::stores_terms
+//                                      3. y = op.finish(t or x, c, k0, k1), where
+//                                         op.row_constants(c, s_hi, s_lo, k) gives k0, k1 once
+//                                         per row
+//   normalize_backward(op, y, dy, dx, shape)  two passes per row:
+//                                      1. s = sum op.grad_term(y, dy, err) (err: the exact
+//                                         rounding error of the term, folded into the
+//                                         compensation); the max of y too if Op::needs_max
+//                                      2. dx = op.grad(y, dy, k0, k1), with k from
+//                                         op.grad_constants(max_y, s_hi, s_lo, k)
+//
+// Layouts. The last axis (inner == 1): a row is contiguous; the SIMD lanes walk along it and
+// are reduced horizontally in a fixed lane order, and the row's tail runs through the same batch
+// code on a padded stack copy, its padding lanes masked out of every reduction. So a row's result
+// depends on nothing but the row: not on its position, on outer, on alignment.
+// Another axis (inner > 1): the lanes run across W neighbouring inner positions (W columns at
+// once, each lane its own row, stride `inner` along the axis), so there is no horizontal work
+// and no scalar loop: the last inner % W columns go through the same batch code, gathered into
+// (and scattered from) a W-wide stack buffer one axis step at a time.
+//
+// Row constants (a log, a reciprocal) are computed by the op on scalars, lane by lane, so every
+// layout uses the same code for them. Any alignment; y may be x (dx may be dy or y); no heap
+// allocation.
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include "accumulate.hpp"
+#include "elementwise.hpp"
+#include "simd.hpp"
+
+namespace xact {
+
+// A contiguous array of outer * axis * inner elements, reduced along `axis`.
+struct row_shape {
+  std::size_t outer = 1;
+  std::size_t axis = 0;
+  std::size_t inner = 1;
+  std::size_t size() const noexcept { return outer * axis * inner; }
+};
+
+namespace rowwise {
+namespace detail {
+
+template <class B>
+inline B lane_index() noexcept {
+  using T = typename B::value_type;
+  alignas(B::arch_type::alignment()) T idx[B::size];
+  for (std::size_t i = 0; i < B::size; ++i) idx[i] = static_cast<T>(i);
+  return B::load_aligned(idx);
+}
+
+// Folds a lane-wise compensated sum into s + c (scalars), lanes in a fixed order.
+template <class T, class A>
+inline compensated_sum<T> fold(const compensated_sum<xsimd::batch<T, A>>& acc) noexcept {
+  constexpr std::size_t W = xsimd::batch<T, A>::size;
+  alignas(A::alignment()) T s[W];
+  alignas(A::alignment()) T c[W];
+  acc.s.store_aligned(s);
+  acc.c.store_aligned(c);
+  compensated_sum<T> r;
+  for (std::size_t i = 0; i < W; ++i) r.add(s[i]);
+  for (std::size_t i = 0; i < W; ++i) r.c += c[i];
+  return r;
+}
+
+// The sum of terms in [0, 1] (Op::unit_terms): started at 1, the running sum is >= 1 >= every
+// term, so Fast2Sum (3 flops) gives each addition's exact error instead of a general
+// compensated step (about 9). The 1 comes off exactly at the end (s < 2^p).
+template <class V>
+struct unit_sum {
+  V s = V(1);
+  V c = V(0);
+  void add(const V& t) noexcept {
+    const V n = s + t;
+    c = c + (t - (n - s));
+    s = n;
+  }
+  compensated_sum<V> value() const noexcept {
+    compensated_sum<V> r;
+    r.s = s - V(1);
+    r.c = c;
+    return r;
+  }
+};
+
+// A general compensated sum with Knuth's branch-free TwoSum (6 flops, no compare/select), the
+// product error of a dot product folded into the same compensation.
+template <class V>
+struct two_sum_acc {
+  V s = V(0);
+  V c = V(0);
+  void add(const V& t, const V& err) noexcept {
+    const V n = s + t;
+    const V bb = n - s;
+    c = c + (((s - (n - bb)) + (t - bb)) + err);
+    s = n;
+  }
+  compensated_sum<V> value() const noexcept {
+    compensated_sum<V> r;
+    r.s = s;
+    r.c = c;
+    return r;
+  }
+};
+
+template <class Op, class V>
+using forward_sum_t = std::conditional_t<Op::unit_terms, unit_sum<V>, compensated_sum<V>>;
+
+template <class V>
+inline const compensated_sum<V>& sum_value(const compensated_sum<V>& a) noexcept {
+  return a;
+}
+template <class V>
+inline compensated_sum<V> sum_value(const unit_sum<V>& a) noexcept {
+  return a.value();
+}
+template <class V>
+inline compensated_sum<V> sum_value(const two_sum_acc<V>& a) noexcept {
+  return a.value();
+}
+
+// Column access for the inner > 1 layout: all W lanes, or the first r through a stack buffer.
+template <class B>
+struct full_cols {
+  using T = typename B::value_type;
+  B load(const T* p) const noexcept { return simd::load<B>(p); }
+  void store(T* p, const B& v) const noexcept { simd::store(p, v); }
+};
+template <class B>
+struct part_cols {
+  using T = typename B::value_type;
+  std::size_t r;  // 0 < r < W
+  B load(const T* p) const noexcept {
+    alignas(B::arch_type::alignment()) T buf[B::size] = {};
+    for (std::size_t j = 0; j < r; ++j) buf[j] = p[j];
+    return B::load_aligned(buf);
+  }
+  void store(T* p, const B& v) const noexcept {
+    alignas(B::arch_type::alignment()) T buf[B::size];
+    v.store_aligned(buf);
+    for (std::size_t j = 0; j < r; ++j) p[j] = buf[j];
+  }
+};
+
+// Per-lane row constants from per-lane statistics, through the op's scalar code.
+template <class B, class F>
+inline void lane_constants(const B& a, const B& s, const B& c, B& k0, B& k1, F&& f) noexcept {
+  using T = typename B::value_type;
+  constexpr std::size_t W = B::size;
+  alignas(B::arch_type::alignment()) T ab[W], sb[W], cb[W], k0b[W], k1b[W];
+  a.store_aligned(ab);
+  s.store_aligned(sb);
+  c.store_aligned(cb);
+  for (std::size_t i = 0; i < W; ++i) {
+    T k[2] = {T(0), T(0)};
+    f(ab[i], sb[i], cb[i], k);
+    k0b[i] = k[0];
+    k1b[i] = k[1];
+  }
+  k0 = B::load_aligned(k0b);
+  k1 = B::load_aligned(k1b);
+}
+
+// GCC 12 cannot prove the tail copies stay below W when n is a known constant.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
+
+// ---- forward, one contiguous row -----------------------------------------------------------
+template <class A, class Op, class T>
+inline void normalize_row(const Op& op, const T* x, T* y, std::size_t n) noexcept {
+  using B = xsimd::batch<T, A>;
+  constexpr std::size_t W = B::size;
+  constexpr T ninf = -std::numeric_limits<T>::infinity();
+  const std::size_t body = n - n % W, m = n - body;
+  alignas(A::alignment()) T buf[W] = {};
+  const auto tail_mask = lane_index<B>() < B(static_cast<T>(m));
+  if (m) {
+    for (std::size_t j = 0; j < m; ++j) buf[j] = x[body + j];
+  }
+  // 1. max. A NaN may be dropped here: it makes its own term, hence the sum, NaN in pass 2.
+  B mv0(ninf), mv1(ninf);
+  std::size_t i = 0;
+  for (; i + 2 * W <= body; i += 2 * W) {
+    mv0 = simd::max(simd::load<B>(x + i), mv0);
+    mv1 = simd::max(simd::load<B>(x + i + W), mv1);
+  }
+  if (i < body) mv0 = simd::max(simd::load<B>(x + i), mv0);
+  if (m) mv1 = simd::max(simd::select(tail_mask, B::load_aligned(buf), B(ninf)), mv1);
+  const T c = op.center(simd::reduce_max(simd::max(mv0, mv1)));
+  const B cv(c);
+  // 2. terms and their sum.
+  forward_sum_t<Op, B> acc;
+  for (i = 0; i < body; i += W) {
+    const B t = op.term(simd::load<B>(x + i), cv);
+    if constexpr (Op::stores_terms) simd::store(y + i, t);
+    acc.add(t);
+  }
+  if (m) {
+    const B t = simd::select(tail_mask, op.term(B::load_aligned(buf), cv), B(T(0)));
+    acc.add(t);
+    if constexpr (Op::stores_terms) t.store_aligned(buf);
+  }
+  const compensated_sum<T> s = fold(sum_value(acc));
+  T k[2] = {T(0), T(0)};
+  op.row_constants(c, s.s, s.c, k);
+  const B k0(k[0]), k1(k[1]);
+  // 3. the output.
+  const T* in = Op::stores_terms ? static_cast<const T*>(y) : x;
+  for (i = 0; i < body; i += W) simd::store(y + i, op.finish(simd::load<B>(in + i), cv, k0, k1));
+  if (m) {
+    op.finish(B::load_aligned(buf), cv, k0, k1).store_aligned(buf);
+    for (std::size_t j = 0; j < m; ++j) y[body + j] = buf[j];
+  }
+}
+
+// ---- forward, W (or r < W) columns of an [axis, inner] slice, lanes across inner -----------
+template <class A, class Op, class T, class Cols>
+inline void normalize_cols(const Op& op, const T* x, T* y, std::size_t n, std::size_t stride,
+                           const Cols& cols) noexcept {
+  using B = xsimd::batch<T, A>;
+  B mv(-std::numeric_limits<T>::infinity());
+  for (std::size_t a = 0; a < n; ++a) mv = simd::max(cols.load(x + a * stride), mv);
+  const B cv = op.center(mv);
+  forward_sum_t<Op, B> acc;
+  for (std::size_t a = 0; a < n; ++a) {
+    const B t = op.term(cols.load(x + a * stride), cv);
+    if constexpr (Op::stores_terms) cols.store(y + a * stride, t);
+    acc.add(t);
+  }
+  const compensated_sum<B> sv = sum_value(acc);
+  B k0, k1;
+  lane_constants(cv, sv.s, sv.c, k0, k1,
+                 [&op](T c, T s, T sc, T(&k)[2]) { op.row_constants(c, s, sc, k); });
+  const T* in = Op::stores_terms ? static_cast<const T*>(y) : x;
+  for (std::size_t a = 0; a < n; ++a)
+    cols.store(y + a * stride, op.finish(cols.load(in + a * stride), cv, k0, k1));
+}
+
+// ---- backward, one contiguous row ----------------------------------------------------------
+template <class A, class Op, class T>
+inline void normalize_backward_row(const Op& op, const T* y, const T* dy, T* dx,
+                                   std::size_t n) noexcept {
+  using B = xsimd::batch<T, A>;
+  constexpr std::size_t W = B::size;
+  constexpr T ninf = -std::numeric_limits<T>::infinity();
+  const std::size_t body = n - n % W, m = n - body;
+  alignas(A::alignment()) T yb[W] = {}, gb[W] = {};
+  const auto tail_mask = lane_index<B>() < B(static_cast<T>(m));
+  for (std::size_t j = 0; j < m; ++j) {
+    yb[j] = y[body + j];
+    gb[j] = dy[body + j];
+  }
+  two_sum_acc<B> acc;
+  B mv(ninf);
+  std::size_t i = 0;
+  for (; i < body; i += W) {
+    const B yv = simd::load<B>(y + i);
+    B e;
+    const B t = op.grad_term(yv, simd::load<B>(dy + i), e);
+    acc.add(t, e);
+    if constexpr (Op::needs_max) mv = simd::max(yv, mv);
+  }
+  if (m) {
+    const B yv = B::load_aligned(yb);
+    B e;
+    const B t = op.grad_term(yv, B::load_aligned(gb), e);
+    acc.add(simd::select(tail_mask, t, B(T(0))), simd::select(tail_mask, e, B(T(0))));
+    if constexpr (Op::needs_max) mv = simd::max(simd::select(tail_mask, yv, B(ninf)), mv);
+  }
+  const compensated_sum<T> s = fold(acc.value());
+  T k[2] = {T(0), T(0)};
+  op.grad_constants(Op::needs_max ? simd::reduce_max(mv) : T(0), s.s, s.c, k);
+  const B k0(k[0]), k1(k[1]);
+  for (i = 0; i < body; i += W)
+    simd::store(dx + i, op.grad(simd::load<B>(y + i), simd::load<B>(dy + i), k0, k1));
+  if (m) {
+    op.grad(B::load_aligned(yb), B::load_aligned(gb), k0, k1).store_aligned(gb);
+    for (std::size_t j = 0; j < m; ++j) dx[body + j] = gb[j];
+  }
+}
+
+template <class A, class Op, class T, class Cols>
+inline void normalize_backward_cols(const Op& op, const T* y, const T* dy, T* dx, std::size_t n,
+                                    std::size_t stride, const Cols& cols) noexcept {
+  using B = xsimd::batch<T, A>;
+  two_sum_acc<B> acc;
+  B mv(-std::numeric_limits<T>::infinity());
+  for (std::size_t a = 0; a < n; ++a) {
+    const B yv = cols.load(y + a * stride);
+    B e;
+    const B t = op.grad_term(yv, cols.load(dy + a * stride), e);
+    acc.add(t, e);
+    if constexpr (Op::needs_max) mv = simd::max(yv, mv);
+  }
+  B k0, k1;
+  lane_constants(mv, acc.s, acc.c, k0, k1,
+                 [&op](T mx, T s, T sc, T(&k)[2]) { op.grad_constants(mx, s, sc, k); });
+  for (std::size_t a = 0; a < n; ++a)
+    cols.store(dx + a * stride,
+               op.grad(cols.load(y + a * stride), cols.load(dy + a * stride), k0, k1));
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+// Walks every row of the shape: rows along the last axis, or column groups across inner.
+template <class A, class T, class RowF, class ColF>
+inline void walk(const row_shape& sh, RowF&& row, ColF&& col) {
+  using B = xsimd::batch<T, A>;
+  constexpr std::size_t W = B::size;
+  if (sh.axis == 0 || sh.outer == 0 || sh.inner == 0) return;
+  const std::size_t slice = sh.axis * sh.inner;
+  for (std::size_t o = 0; o < sh.outer; ++o) {
+    const std::size_t base = o * slice;
+    if (sh.inner == 1) {
+      row(base);
+      continue;
+    }
+    std::size_t j = 0;
+    for (; j + W <= sh.inner; j += W) col(base + j, full_cols<B>{});
+    if (j < sh.inner) col(base + j, part_cols<B>{sh.inner - j});
+  }
+}
+
+inline void check_pointers(std::size_t n, const void* a, const char* an, const void* b,
+                           const char* bn, const void* c = nullptr, const char* cn = nullptr) {
+  if (n == 0) return;
+  if (!a) xact::detail::throw_null(an);
+  if (!b) xact::detail::throw_null(bn);
+  if (cn && !c) xact::detail::throw_null(cn);
+}
+
+}  // namespace detail
+
+// ---- public drivers ------------------------------------------------------------------------
+
+template <class A = xsimd::default_arch, class Op, class T>
+inline void normalize(const Op& op, const T* x, T* y, const row_shape& sh) {
+  const std::size_t n = sh.size();
+  detail::check_pointers(n, x, "x", y, "y");
+  if (n == 0) return;
+  xact::detail::check_overlap(x, y, n, "x");
+  detail::walk<A, T>(
+      sh, [&](std::size_t b) { detail::normalize_row<A>(op, x + b, y + b, sh.axis); },
+      [&](std::size_t b, const auto& cols) {
+        detail::normalize_cols<A>(op, x + b, y + b, sh.axis, sh.inner, cols);
+      });
+}
+
+template <class A = xsimd::default_arch, class Op, class T>
+inline void normalize_backward(const Op& op, const T* y, const T* dy, T* dx, const row_shape& sh) {
+  const std::size_t n = sh.size();
+  detail::check_pointers(n, y, "y", dy, "dy", dx, "dx");
+  if (n == 0) return;
+  xact::detail::check_overlap(y, dx, n, "y");
+  xact::detail::check_overlap(dy, dx, n, "dy");
+  detail::walk<A, T>(
+      sh,
+      [&](std::size_t b) { detail::normalize_backward_row<A>(op, y + b, dy + b, dx + b, sh.axis); },
+      [&](std::size_t b, const auto& cols) {
+        detail::normalize_backward_cols<A>(op, y + b, dy + b, dx + b, sh.axis, sh.inner, cols);
+      });
+}
+
+}  // namespace rowwise
+}  // namespace xact

@@ -1,0 +1,242 @@
+// softmax       y_i = e^(x_i) / sum_j e^(x_j)            along one axis of [outer, axis, inner]
+// log_softmax   y_i = x_i - log sum_j e^(x_j)
+//   backward  softmax       dx = y * (dy - sum(dy * y))                              reads y, dy
+//             log_softmax   dx = dy - e^y * sum(dy)                                  reads y, dy
+//   O(axis) per row, never a Jacobian.
+//
+//   Stable form: everything is taken relative to the row max m, so e^ never sees a positive
+//   argument and x + 1e4 gives bit for bit the answer of x (when both are exact). Algorithm
+//   (measured fastest, see the report in rowwise.hpp's users): pass 1 max, pass 2
+//   t = e^(x - m) written to y and summed (compensated), pass 3 y = t * (1/s): one exp per
+//   element; log_softmax does not store t and writes (x - m) - log s in pass 3.
+//   x - m is rounded, and its rounding error e (TwoSum) would cost up to ~64 ulp in e^(x - m)
+//   for |x - m| near 100: e^(d + e) is taken as e^d + e^d * e instead. The log of the sum is
+//   taken in wider precision (double for float, long double for double), split into hi + lo.
+//
+//   Values (documented choices, tested in tests/test_softmax.cpp):
+//   - x_i = -inf in a row with a finite entry: softmax 0 exactly, log_softmax -inf; gradients
+//     finite (softmax: 0; log_softmax: dy_i, the exact derivative of x_i - logsumexp).
+//   - a row of all -inf: softmax all 0 (as PyTorch's attention path and ONNX), log_softmax all
+//     -inf (= log of that 0, so exp(log_softmax) = softmax holds); gradients all 0.
+//   - a row with +inf: all NaN (as PyTorch). The limit depends on how the infinite entries
+//     grow relative to each other (1/k each only if they grow alike), so no value is right.
+//   - a row with NaN: all NaN.
+//   - axis 1: softmax 1, log_softmax 0 (gradients 0). axis 0: nothing written.
+//   Error (strict ULP vs a long-double reference, tests/test_softmax.cpp): see the bounds there
+//   and the README table.
+#pragma once
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+
+#include "../core/math.hpp"
+#include "../core/rowwise.hpp"
+
+namespace xact {
+
+namespace detail {
+
+// e^(x - c) for c >= x (c the row max, or 0 for a row of -inf), with the rounding error of
+// x - c put back: e^(d + e) = e^d (1 + e) to within e^2.
+template <class V>
+inline V exp_shifted(const V& x, const V& c) noexcept {
+  const V d = x - c;
+  // TwoSum(x, -c): exact error of the subtraction whichever operand is larger.
+  const V bb = d - x;
+  V e = (x - (d - bb)) + (-c - bb);
+  // x = -inf makes e NaN (inf - inf); its term is 0 either way.
+  e = simd::select(d > V(-std::numeric_limits<simd::scalar_t<V>>::infinity()), e, V(0));
+  const V p = math::exp(d);
+  return simd::fma(p, e, p);
+}
+
+template <class V>
+inline V center(const V& m) noexcept {
+  // A row of -inf: centre at 0, so the terms are e^-inf = 0 rather than e^NaN.
+  return simd::select(m == V(-std::numeric_limits<simd::scalar_t<V>>::infinity()), V(0), m);
+}
+
+template <class T>
+using log_wide_t = std::conditional_t<sizeof(T) == 4, double, long double>;
+
+}  // namespace detail
+
+struct softmax {
+  static constexpr bool stores_terms = true;  // forward pass 2 writes e^(x - m) to y
+  static constexpr bool unit_terms = true;    // e^(x - m) <= 1: the cheap exact sum applies
+  static constexpr bool needs_max = false;    // backward does not need max(y)
+
+  template <class V>
+  V center(const V& m) const noexcept {
+    return detail::center(m);
+  }
+  template <class V>
+  V term(const V& x, const V& c) const noexcept {
+    return detail::exp_shifted(x, c);
+  }
+  // k0 = 1 / s. s >= 1 unless the row is all -inf (s = 0: zeros) or has NaN/+inf (NaN).
+  template <class T>
+  void row_constants(T /*c*/, T s, T sc, T (&k)[2]) const noexcept {
+    const T sum = s + sc;
+    k[0] = sum == T(0) ? T(0) : T(1) / sum;
+  }
+  template <class V>
+  V finish(const V& t, const V& /*c*/, const V& k0, const V& /*k1*/) const noexcept {
+    return t * k0;
+  }
+
+  // backward: sum(dy * y) as an exact product sum (two_prod error into the compensation).
+  template <class V>
+  V grad_term(const V& y, const V& dy, V& err) const noexcept {
+    return simd::two_prod(dy, y, err);
+  }
+  template <class T>
+  void grad_constants(T /*max_y*/, T s, T sc, T (&k)[2]) const noexcept {
+    k[0] = s + sc;
+  }
+  template <class V>
+  V grad(const V& y, const V& dy, const V& k0, const V& /*k1*/) const noexcept {
+    return y * (dy - k0);
+  }
+};
+
+struct log_softmax {
+  static constexpr bool stores_terms = false;
+  static constexpr bool unit_terms = true;
+  static constexpr bool needs_max = true;  // to recognise a row of all -inf from y
+
+  template <class V>
+  V center(const V& m) const noexcept {
+    return detail::center(m);
+  }
+  template <class V>
+  V term(const V& x, const V& c) const noexcept {
+    return detail::exp_shifted(x, c);
+  }
+  // k0 + k1 = log s in about twice the working precision; 0 for a row of all -inf (s = 0),
+  // so that row gives (-inf - 0) = -inf.
+  template <class T>
+  void row_constants(T /*c*/, T s, T sc, T (&k)[2]) const noexcept {
+    using W = detail::log_wide_t<T>;
+    if (s + sc == T(0)) {
+      k[0] = k[1] = T(0);
+      return;
+    }
+    // s >= 1 (the max's own term is 1): log1p of s - 1, exact in T (s < 2^p), keeps L
+    // relatively accurate when s is near 1 and L near 0 (a dominant entry), where
+    // log(W(s) + W(sc)) would lose the low bits of s - 1 to W's rounding.
+    const W l = std::log1p(static_cast<W>(s - T(1)) + static_cast<W>(sc));
+    k[0] = static_cast<T>(l);
+    k[1] = static_cast<T>(l - static_cast<W>(k[0]));
+  }
+  // (x - c) - log s with x - c = d + e exactly.
+  template <class V>
+  V finish(const V& x, const V& c, const V& k0, const V& k1) const noexcept {
+    const V d = x - c;
+    const V bb = d - x;
+    V e = (x - (d - bb)) + (-c - bb);
+    e = simd::select(d > V(-std::numeric_limits<simd::scalar_t<V>>::infinity()), e, V(0));
+    return (d - k0) + (e - k1);
+  }
+
+  template <class V>
+  V grad_term(const V& /*y*/, const V& dy, V& err) const noexcept {
+    err = V(0);
+    return dy;
+  }
+  // k0 = sum(dy); k1 = 0 for a row of all -inf (gradient 0 there), else 1.
+  template <class T>
+  void grad_constants(T max_y, T s, T sc, T (&k)[2]) const noexcept {
+    k[0] = s + sc;
+    k[1] = max_y == -std::numeric_limits<T>::infinity() ? T(0) : T(1);
+  }
+  template <class V>
+  V grad(const V& y, const V& dy, const V& k0, const V& k1) const noexcept {
+    return simd::fma(-math::exp(y), k0, dy * k1);
+  }
+};
+
+// ---- API -----------------------------------------------------------------------------------
+// Pointer forms over a contiguous [outer, axis, inner] array (inner = 1: the last axis).
+// y may be x; dx may be y or dy; anything else must not overlap.
+
+template <class A = xsimd::default_arch, class T>
+inline void softmax_forward(const T* x, T* y, std::size_t outer, std::size_t axis,
+                            std::size_t inner = 1) {
+  rowwise::normalize<A>(softmax{}, x, y, row_shape{outer, axis, inner});
+}
+template <class A = xsimd::default_arch, class T>
+inline void softmax_backward(const T* y, const T* dy, T* dx, std::size_t outer, std::size_t axis,
+                             std::size_t inner = 1) {
+  rowwise::normalize_backward<A>(softmax{}, y, dy, dx, row_shape{outer, axis, inner});
+}
+template <class A = xsimd::default_arch, class T>
+inline void log_softmax_forward(const T* x, T* y, std::size_t outer, std::size_t axis,
+                                std::size_t inner = 1) {
+  rowwise::normalize<A>(log_softmax{}, x, y, row_shape{outer, axis, inner});
+}
+template <class A = xsimd::default_arch, class T>
+inline void log_softmax_backward(const T* y, const T* dy, T* dx, std::size_t outer,
+                                 std::size_t axis, std::size_t inner = 1) {
+  rowwise::normalize_backward<A>(log_softmax{}, y, dy, dx, row_shape{outer, axis, inner});
+}
+
+// Range forms (std::vector, std::array, std::span, Eigen vectors): sizes checked against the
+// shape, std::invalid_argument on mismatch.
+namespace detail {
+template <class R>
+inline void check_shape(const R& r, const row_shape& sh, const char* what) {
+  detail::check_sizes(detail::range_size(r), sh.size(), what);
+}
+}  // namespace detail
+
+template <class A = xsimd::default_arch, class X, class Y,
+          std::enable_if_t<detail::is_plain_range_v<X> && detail::is_plain_range_v<Y>, int> = 0>
+inline void softmax_forward(const X& x, Y&& y, const row_shape& sh) {
+  detail::check_shape(x, sh, "x and shape");
+  detail::check_shape(y, sh, "y and shape");
+  rowwise::normalize<A>(softmax{}, x.data(), y.data(), sh);
+}
+template <class A = xsimd::default_arch, class Yr, class DY, class DX,
+          std::enable_if_t<detail::is_plain_range_v<Yr> && detail::is_plain_range_v<DY> &&
+                               detail::is_plain_range_v<DX>,
+                           int> = 0>
+inline void softmax_backward(const Yr& y, const DY& dy, DX&& dx, const row_shape& sh) {
+  detail::check_shape(y, sh, "y and shape");
+  detail::check_shape(dy, sh, "dy and shape");
+  detail::check_shape(dx, sh, "dx and shape");
+  rowwise::normalize_backward<A>(softmax{}, y.data(), dy.data(), dx.data(), sh);
+}
+template <class A = xsimd::default_arch, class X, class Y,
+          std::enable_if_t<detail::is_plain_range_v<X> && detail::is_plain_range_v<Y>, int> = 0>
+inline void log_softmax_forward(const X& x, Y&& y, const row_shape& sh) {
+  detail::check_shape(x, sh, "x and shape");
+  detail::check_shape(y, sh, "y and shape");
+  rowwise::normalize<A>(log_softmax{}, x.data(), y.data(), sh);
+}
+template <class A = xsimd::default_arch, class Yr, class DY, class DX,
+          std::enable_if_t<detail::is_plain_range_v<Yr> && detail::is_plain_range_v<DY> &&
+                               detail::is_plain_range_v<DX>,
+                           int> = 0>
+inline void log_softmax_backward(const Yr& y, const DY& dy, DX&& dx, const row_shape& sh) {
+  detail::check_shape(y, sh, "y and shape");
+  detail::check_shape(dy, sh, "dy and shape");
+  detail::check_shape(dx, sh, "dx and shape");
+  rowwise::normalize_backward<A>(log_softmax{}, y.data(), dy.data(), dx.data(), sh);
+}
+
+// One row: the whole range is a single softmax over its length.
+template <class A = xsimd::default_arch, class X, class Y,
+          std::enable_if_t<detail::is_plain_range_v<X> && detail::is_plain_range_v<Y>, int> = 0>
+inline void softmax_forward(const X& x, Y&& y) {
+  softmax_forward<A>(x, y, row_shape{1, detail::range_size(x), 1});
+}
+template <class A = xsimd::default_arch, class X, class Y,
+          std::enable_if_t<detail::is_plain_range_v<X> && detail::is_plain_range_v<Y>, int> = 0>
+inline void log_softmax_forward(const X& x, Y&& y) {
+  log_softmax_forward<A>(x, y, row_shape{1, detail::range_size(x), 1});
+}
+
+}  // namespace xact

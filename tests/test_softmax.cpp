@@ -1,0 +1,462 @@
+// softmax / log_softmax over any axis of [outer, axis, inner]: accuracy against the long-double
+// reference (own loops: a row is not an elementwise map), degenerate rows, layouts, gradients.
+#include <array>
+#include <cstdio>
+#include <xact/functions/softmax.hpp>
+
+#include "reference/softmax.hpp"
+#include "support.hpp"
+
+namespace {
+
+using LD = long double;
+
+// The measured bounds (strict ULP), written once; the tests print what they measure.
+template <class T>
+struct bounds;
+template <>
+struct bounds<float> {
+  static constexpr double softmax = 3;          // per element, subnormal outputs included
+  static constexpr double log_softmax = 2;      // where |y| > floor
+  static constexpr double log_floor = 0x1p-22;  // absolute, near y = 0
+  static constexpr double grad = 3;             // in ulps of the scale (see grad_error)
+};
+template <>
+struct bounds<double> {
+  static constexpr double softmax = 3;
+  static constexpr double log_softmax = 2;
+  static constexpr double log_floor = 0x1p-51;
+  static constexpr double grad = 3;
+};
+
+template <class T>
+constexpr std::size_t W = xsimd::batch<T>::size;
+
+template <class T>
+T inf() {
+  return std::numeric_limits<T>::infinity();
+}
+
+// Strict ULP of got against the reference rounded to T (subnormals count).
+template <class T>
+double ulp_err(T got, LD want) {
+  return xt::ulp_distance(got, static_cast<T>(want));
+}
+
+// Error of a gradient element in ulps of its scale: the subtraction in dy - sum (or
+// dy - p * sum) cannot be more accurate than eps * (|dy| + |the other term|) times the factor.
+template <class T>
+double grad_error(T got, LD want, LD scale) {
+  if (std::isnan(got) || std::isnan(want)) return std::isnan(got) == std::isnan(want) ? 0 : 1e30;
+  const LD mag = std::max(std::fabs(want), scale);
+  if (mag == 0) return got == 0 ? 0 : 1e30;
+  int ex;
+  std::frexp(mag, &ex);
+  // Down to the subnormal spacing, as the strict ULP distance does.
+  const LD ulp = std::max(std::ldexp(LD(1), ex - std::numeric_limits<T>::digits),
+                          LD(std::numeric_limits<T>::denorm_min()));
+  return static_cast<double>(std::fabs(LD(got) - want) / ulp);
+}
+
+// Random rows: several lengths and scales, including spreads that reach subnormal outputs.
+template <class T>
+std::vector<T> random_row(std::mt19937_64& rng, std::size_t n, int kind) {
+  std::vector<T> x(n);
+  const T spread = sizeof(T) == 4 ? T(110) : T(760);
+  std::uniform_real_distribution<T> u1(T(-1), T(1)), u10(T(-10), T(10)), u100(T(-100), T(100)),
+      big(-spread, T(0)), off(T(1000), T(1010));
+  for (std::size_t i = 0; i < n; ++i) {
+    switch (kind) {
+      case 0:
+        x[i] = u1(rng);
+        break;
+      case 1:
+        x[i] = u10(rng);
+        break;
+      case 2:
+        x[i] = u100(rng);
+        break;
+      case 3:
+        x[i] = big(rng);
+        break;  // outputs down into the subnormals and to 0
+      default:
+        x[i] = off(rng);
+        break;  // large offset: x - max rounds
+    }
+  }
+  if (kind == 3 && n > 1) x[n / 2] = T(0);  // the max: the others spread below it
+  return x;
+}
+
+template <class T>
+std::vector<std::size_t> lengths() {
+  return {1, 2, W<T> - 1, W<T>, W<T> + 1, 2 * W<T> + 3, 100, 1000 + 7, 4099};
+}
+
+// Copies row r (length n) of logical [outer, n, inner] rows into position (o, j).
+template <class T>
+void scatter(std::vector<T>& a, const std::vector<T>& row, std::size_t o, std::size_t j,
+             std::size_t n, std::size_t inner) {
+  for (std::size_t k = 0; k < n; ++k) a[(o * n + k) * inner + j] = row[k];
+}
+template <class T>
+std::vector<T> gather(const std::vector<T>& a, std::size_t o, std::size_t j, std::size_t n,
+                      std::size_t inner) {
+  std::vector<T> r(n);
+  for (std::size_t k = 0; k < n; ++k) r[k] = a[(o * n + k) * inner + j];
+  return r;
+}
+
+template <class T>
+class Softmax : public ::testing::Test {};
+using Types = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(Softmax, Types);
+
+// Accuracy of both forwards and both backwards, every layout, against the reference.
+TYPED_TEST(Softmax, AccuracyAllLayouts) {
+  using T = TypeParam;
+  std::mt19937_64 rng(7);
+  double e_sm = 0, e_lsm = 0, e_gsm = 0, e_glsm = 0;
+  std::uniform_real_distribution<T> ud(T(-2), T(2));
+  for (std::size_t inner : {std::size_t(1), std::size_t(3), W<T>, std::size_t(17)}) {
+    for (std::size_t n : lengths<T>()) {
+      if (inner > 1 && n > 1100) continue;
+      const std::size_t outer = 2;
+      for (int kind = 0; kind < 5; ++kind) {
+        const std::size_t total = outer * n * inner;
+        std::vector<T> x(total), y(total), ly(total), dy(total), dx(total), ldx(total);
+        for (auto& v : dy) v = ud(rng);
+        for (std::size_t o = 0; o < outer; ++o)
+          for (std::size_t j = 0; j < inner; ++j)
+            scatter(x, random_row<T>(rng, n, kind), o, j, n, inner);
+        xact::softmax_forward(x.data(), y.data(), outer, n, inner);
+        xact::log_softmax_forward(x.data(), ly.data(), outer, n, inner);
+        xact::softmax_backward(y.data(), dy.data(), dx.data(), outer, n, inner);
+        xact::log_softmax_backward(ly.data(), dy.data(), ldx.data(), outer, n, inner);
+        for (std::size_t o = 0; o < outer; ++o) {
+          for (std::size_t j = 0; j < inner; ++j) {
+            const auto xr = gather(x, o, j, n, inner), yr = gather(y, o, j, n, inner),
+                       lr = gather(ly, o, j, n, inner), gr = gather(dy, o, j, n, inner),
+                       dr = gather(dx, o, j, n, inner), ldr = gather(ldx, o, j, n, inner);
+            const auto ry = ref::softmax_row(xr.data(), n);
+            const auto rl = ref::log_softmax_row(xr.data(), n);
+            const auto rg = ref::softmax_grad_row(yr.data(), gr.data(), n);
+            const auto rlg = ref::log_softmax_grad_row(lr.data(), gr.data(), n);
+            LD dot = 0, sdy = 0;
+            for (std::size_t k = 0; k < n; ++k) {
+              dot += LD(gr[k]) * LD(yr[k]);
+              sdy += gr[k];
+            }
+            for (std::size_t k = 0; k < n; ++k) {
+              const double a = ulp_err(yr[k], ry[k]);
+              ASSERT_LE(a, bounds<T>::softmax) << "softmax n=" << n << " inner=" << inner
+                                               << " kind=" << kind << " k=" << k << " x=" << xr[k];
+              e_sm = std::max(e_sm, a);
+              double b = ulp_err(lr[k], rl[k]);
+              if (std::fabs(rl[k]) <= bounds<T>::log_floor &&
+                  std::fabs(LD(lr[k]) - rl[k]) <= bounds<T>::log_floor)
+                b = 0;
+              ASSERT_LE(b, bounds<T>::log_softmax)
+                  << "log_softmax n=" << n << " inner=" << inner << " kind=" << kind << " k=" << k
+                  << " got " << lr[k] << " want " << rl[k];
+              e_lsm = std::max(e_lsm, b);
+              const double c = grad_error(
+                  dr[k], rg[k], std::fabs(LD(yr[k])) * (std::fabs(LD(gr[k])) + std::fabs(dot)));
+              ASSERT_LE(c, bounds<T>::grad)
+                  << "softmax grad n=" << n << " inner=" << inner << " k=" << k;
+              e_gsm = std::max(e_gsm, c);
+              const double d = grad_error(
+                  ldr[k], rlg[k], std::fabs(LD(gr[k])) + std::exp(LD(lr[k])) * std::fabs(sdy));
+              ASSERT_LE(d, bounds<T>::grad)
+                  << "log_softmax grad n=" << n << " inner=" << inner << " k=" << k;
+              e_glsm = std::max(e_glsm, d);
+            }
+          }
+        }
+      }
+    }
+  }
+  std::printf(
+      "[ measured ] %s: softmax %.2f ulp, log_softmax %.2f ulp (floor %g), "
+      "softmax grad %.2f, log_softmax grad %.2f (ulps of scale)\n",
+      sizeof(T) == 4 ? "float" : "double", e_sm, e_lsm, bounds<T>::log_floor, e_gsm, e_glsm);
+}
+
+// x + 1e4 gives bit for bit the result of x (both exact: multiples of 2^-10 below 2^14).
+TYPED_TEST(Softmax, ShiftInvariant) {
+  using T = TypeParam;
+  std::mt19937_64 rng(3);
+  std::uniform_int_distribution<int> u(-8192, 8192);
+  for (std::size_t inner : {std::size_t(1), std::size_t(17)}) {
+    const std::size_t n = 1001, total = n * inner;
+    std::vector<T> x(total), xs(total), a(total), b(total);
+    for (std::size_t i = 0; i < total; ++i) {
+      x[i] = std::ldexp(T(u(rng)), -10);
+      xs[i] = x[i] + T(1e4);
+      ASSERT_EQ(xs[i] - T(1e4), x[i]);
+    }
+    xact::softmax_forward(x.data(), a.data(), 1, n, inner);
+    xact::softmax_forward(xs.data(), b.data(), 1, n, inner);
+    for (std::size_t i = 0; i < total; ++i) ASSERT_TRUE(xt::same_bits(a[i], b[i])) << i;
+    xact::log_softmax_forward(x.data(), a.data(), 1, n, inner);
+    xact::log_softmax_forward(xs.data(), b.data(), 1, n, inner);
+    for (std::size_t i = 0; i < total; ++i) ASSERT_TRUE(xt::same_bits(a[i], b[i])) << i;
+  }
+}
+
+// Documented results for degenerate rows, along the last axis and across inner.
+template <class T>
+void run_all(const std::vector<T>& x, std::size_t inner, std::vector<T>& y, std::vector<T>& ly,
+             std::vector<T>& dx, std::vector<T>& ldx, const std::vector<T>& dy) {
+  const std::size_t n = x.size() / inner;
+  y.assign(x.size(), T(-7));
+  ly = y;
+  dx = y;
+  ldx = y;
+  xact::softmax_forward(x.data(), y.data(), 1, n, inner);
+  xact::log_softmax_forward(x.data(), ly.data(), 1, n, inner);
+  xact::softmax_backward(y.data(), dy.data(), dx.data(), 1, n, inner);
+  xact::log_softmax_backward(ly.data(), dy.data(), ldx.data(), 1, n, inner);
+}
+
+TYPED_TEST(Softmax, DegenerateRows) {
+  using T = TypeParam;
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  for (std::size_t inner : {std::size_t(1), std::size_t(3), W<T>}) {
+    for (std::size_t n : {std::size_t(1), std::size_t(5), W<T> + 3}) {
+      auto make = [&](auto f) {
+        std::vector<T> x(n * inner);
+        for (std::size_t k = 0; k < n; ++k)
+          for (std::size_t j = 0; j < inner; ++j) x[k * inner + j] = f(k);
+        return x;
+      };
+      const std::vector<T> dy = make([](std::size_t k) { return T(0.5) + T(k % 3); });
+      std::vector<T> y, ly, dx, ldx;
+      // Some -inf (not all): exactly 0, log -inf, finite gradients (0, and dy for log).
+      if (n > 1) {
+        const auto x = make([](std::size_t k) { return k % 2 ? -inf<T>() : T(k); });
+        run_all(x, inner, y, ly, dx, ldx, dy);
+        for (std::size_t i = 0; i < x.size(); ++i) {
+          if (x[i] == -inf<T>()) {
+            EXPECT_EQ(y[i], T(0));
+            EXPECT_FALSE(std::signbit(y[i]));
+            EXPECT_EQ(ly[i], -inf<T>());
+            EXPECT_EQ(dx[i], T(0));
+            EXPECT_EQ(ldx[i], dy[i]);
+          } else {
+            EXPECT_GT(y[i], T(0));
+            EXPECT_TRUE(std::isfinite(ly[i]));
+          }
+          EXPECT_TRUE(std::isfinite(dx[i]) && std::isfinite(ldx[i]));
+        }
+      }
+      // All -inf: softmax 0, log_softmax -inf, gradients 0.
+      {
+        const auto x = make([](std::size_t) { return -inf<T>(); });
+        run_all(x, inner, y, ly, dx, ldx, dy);
+        for (std::size_t i = 0; i < x.size(); ++i) {
+          EXPECT_EQ(y[i], T(0));
+          EXPECT_EQ(ly[i], -inf<T>());
+          EXPECT_EQ(dx[i], T(0));
+          EXPECT_EQ(ldx[i], T(0));
+        }
+      }
+      // +inf or NaN anywhere: the whole row NaN.
+      for (T bad : {inf<T>(), nan}) {
+        for (std::size_t at : {std::size_t(0), n - 1}) {
+          const auto x = make([&](std::size_t k) { return k == at ? bad : T(k); });
+          run_all(x, inner, y, ly, dx, ldx, dy);
+          for (std::size_t i = 0; i < x.size(); ++i) {
+            EXPECT_TRUE(std::isnan(y[i])) << bad << " n=" << n << " inner=" << inner;
+            EXPECT_TRUE(std::isnan(ly[i]));
+            EXPECT_TRUE(std::isnan(dx[i]));
+            EXPECT_TRUE(std::isnan(ldx[i]));
+          }
+        }
+      }
+      // Length 1: softmax 1, log_softmax 0, gradients 0, for any finite x.
+      if (n == 1) {
+        for (T v :
+             {T(0), T(-3.5), std::numeric_limits<T>::max(), std::numeric_limits<T>::lowest()}) {
+          const auto x = make([&](std::size_t) { return v; });
+          run_all(x, inner, y, ly, dx, ldx, dy);
+          for (std::size_t i = 0; i < x.size(); ++i) {
+            EXPECT_EQ(y[i], T(1));
+            EXPECT_EQ(ly[i], T(0));
+            EXPECT_EQ(dx[i], T(0));
+            EXPECT_EQ(ldx[i], T(0));
+          }
+        }
+      }
+    }
+  }
+  // Huge finite values never overflow: the max is subtracted first.
+  {
+    const T big = std::numeric_limits<T>::max();
+    std::vector<T> x = {big, big, std::numeric_limits<T>::lowest(), big / 2}, y(4), ly(4);
+    xact::softmax_forward(x.data(), y.data(), 1, 4);
+    xact::log_softmax_forward(x.data(), ly.data(), 1, 4);
+    EXPECT_EQ(y[0], T(0.5));
+    EXPECT_EQ(y[1], T(0.5));
+    EXPECT_EQ(y[2], T(0));
+    EXPECT_EQ(y[3], T(0));
+    EXPECT_EQ(ly[0], -std::log(T(2)));
+    EXPECT_EQ(ly[2], -inf<T>());  // lowest - max overflows: the true value is below -FLT_MAX
+  }
+  // Length 0, outer 0, inner 0: nothing to do, nothing written, null pointers accepted.
+  T guard = T(-7);
+  xact::softmax_forward(&guard, &guard, 3, 0, 5);
+  xact::log_softmax_forward(&guard, &guard, 0, 7, 1);
+  xact::softmax_backward(&guard, &guard, &guard, 3, 7, 0);
+  const T* null_x = nullptr;
+  T* null_y = nullptr;
+  xact::softmax_forward(null_x, null_y, 4, 0, 1);
+  EXPECT_EQ(guard, T(-7));
+}
+
+// A row's result depends only on the row (last axis): alone vs within a batch, any offset,
+// in place, all bit-identical. Across inner, a column's result does not depend on inner or on
+// its position among the columns.
+TYPED_TEST(Softmax, LayoutIndependence) {
+  using T = TypeParam;
+  std::mt19937_64 rng(11);
+  for (std::size_t n : lengths<T>()) {
+    const std::size_t outer = 5;
+    std::vector<T> x(outer * n + W<T>), dy(outer * n + W<T>);
+    for (std::size_t o = 0; o < outer; ++o) {
+      const auto r = random_row<T>(rng, n, int(o % 5));
+      std::copy(r.begin(), r.end(), x.begin() + o * n);
+      const auto g = random_row<T>(rng, n, 1);
+      std::copy(g.begin(), g.end(), dy.begin() + o * n);
+    }
+    for (int fn = 0; fn < 4; ++fn) {
+      auto run = [&](const T* a, const T* g, T* out, std::size_t rows) {
+        switch (fn) {
+          case 0:
+            xact::softmax_forward(a, out, rows, n);
+            break;
+          case 1:
+            xact::log_softmax_forward(a, out, rows, n);
+            break;
+          case 2:
+            xact::softmax_backward(a, g, out, rows, n);
+            break;
+          default:
+            xact::log_softmax_backward(a, g, out, rows, n);
+            break;
+        }
+      };
+      std::vector<T> batch(outer * n);
+      run(x.data(), dy.data(), batch.data(), outer);
+      for (std::size_t o = 0; o < outer; ++o) {
+        for (std::size_t off : {std::size_t(0), std::size_t(1), W<T> / 2 + 1}) {
+          std::vector<T> xa(n + off + 2), ga(n + off + 2), out(n + off + 2, T(-7));
+          std::copy(x.begin() + o * n, x.begin() + (o + 1) * n, xa.begin() + off);
+          std::copy(dy.begin() + o * n, dy.begin() + (o + 1) * n, ga.begin() + off);
+          run(xa.data() + off, ga.data() + off, out.data() + off, 1);
+          for (std::size_t k = 0; k < n; ++k)
+            ASSERT_TRUE(xt::same_bits(out[off + k], batch[o * n + k]))
+                << "fn=" << fn << " n=" << n << " row=" << o << " off=" << off << " k=" << k;
+          EXPECT_TRUE(xt::same_bits(out[off + n], T(-7))) << "wrote past the row";
+          if (off > 0) {
+            EXPECT_TRUE(xt::same_bits(out[off - 1], T(-7))) << "wrote before the row";
+          }
+          // In place over the first input (y over x; dx over y), and dx over dy.
+          run(xa.data() + off, ga.data() + off, xa.data() + off, 1);
+          for (std::size_t k = 0; k < n; ++k)
+            ASSERT_TRUE(xt::same_bits(xa[off + k], batch[o * n + k])) << "in place fn=" << fn;
+          if (fn >= 2) {
+            std::copy(x.begin() + o * n, x.begin() + (o + 1) * n, xa.begin() + off);
+            run(xa.data() + off, ga.data() + off, ga.data() + off, 1);
+            for (std::size_t k = 0; k < n; ++k)
+              ASSERT_TRUE(xt::same_bits(ga[off + k], batch[o * n + k])) << "dx over dy fn=" << fn;
+          }
+        }
+      }
+    }
+    // Across inner: column 0 of inner 3 / W / 17 / 2W+1 layouts, and the last column, agree.
+    if (n > 1100) continue;
+    std::vector<T> ref_col;
+    for (std::size_t inner : {std::size_t(3), W<T>, std::size_t(17), 2 * W<T> + 1}) {
+      for (std::size_t j : {std::size_t(0), inner - 1}) {
+        std::vector<T> a(n * inner, T(0.25)), out(n * inner), back(n * inner), g(n * inner, T(0));
+        scatter(a, std::vector<T>(x.begin(), x.begin() + n), 0, j, n, inner);
+        scatter(g, std::vector<T>(dy.begin(), dy.begin() + n), 0, j, n, inner);
+        xact::softmax_forward(a.data(), out.data(), 1, n, inner);
+        xact::softmax_backward(out.data(), g.data(), back.data(), 1, n, inner);
+        auto col = gather(out, 0, j, n, inner);
+        const auto bcol = gather(back, 0, j, n, inner);
+        col.insert(col.end(), bcol.begin(), bcol.end());
+        if (ref_col.empty()) ref_col = col;
+        for (std::size_t k = 0; k < col.size(); ++k)
+          ASSERT_TRUE(xt::same_bits(col[k], ref_col[k]))
+              << "inner=" << inner << " col=" << j << " k=" << k;
+      }
+    }
+  }
+}
+
+// Backward against central differences of the long-double reference forward: the gradient
+// of L(x) = sum dy_i y_i(x) with respect to x_j.
+TYPED_TEST(Softmax, BackwardMatchesCentralDifferences) {
+  using T = TypeParam;
+  std::mt19937_64 rng(5);
+  for (std::size_t n : {std::size_t(1), std::size_t(3), W<T> + 1, std::size_t(40)}) {
+    for (int kind = 0; kind < 3; ++kind) {
+      const auto x = random_row<T>(rng, n, kind);
+      const auto dy = random_row<T>(rng, n, 0);
+      std::vector<T> y(n), ly(n), dx(n), ldx(n);
+      xact::softmax_forward(x.data(), y.data(), 1, n);
+      xact::log_softmax_forward(x.data(), ly.data(), 1, n);
+      xact::softmax_backward(y.data(), dy.data(), dx.data(), 1, n);
+      xact::log_softmax_backward(ly.data(), dy.data(), ldx.data(), 1, n);
+      for (std::size_t j = 0; j < n; ++j) {
+        auto loss = [&](bool log, LD xj) {
+          std::vector<LD> xl(x.begin(), x.end());
+          xl[j] = xj;
+          LD m = xl[0], s = 0, l = 0;
+          for (LD v : xl) m = std::max(m, v);
+          for (LD v : xl) s += std::exp(v - m);
+          for (std::size_t i = 0; i < n; ++i)
+            l += LD(dy[i]) * (log ? (xl[i] - m) - std::log(s) : std::exp(xl[i] - m) / s);
+          return l;
+        };
+        const LD g = xt::central_difference([&](LD v) { return loss(false, v); }, LD(x[j]));
+        const LD lg = xt::central_difference([&](LD v) { return loss(true, v); }, LD(x[j]));
+        const LD tol = 1e-5L * (1 + std::fabs(g)) + (sizeof(T) == 4 ? 1e-6L : 1e-9L);
+        EXPECT_NEAR(LD(dx[j]), g, tol) << "softmax n=" << n << " j=" << j;
+        EXPECT_NEAR(LD(ldx[j]), lg, 1e-5L * (1 + std::fabs(lg)) + (sizeof(T) == 4 ? 1e-5L : 1e-9L))
+            << "log_softmax n=" << n << " j=" << j;
+      }
+    }
+  }
+}
+
+TYPED_TEST(Softmax, RangeOverloadsCheckSizes) {
+  using T = TypeParam;
+  std::vector<T> x = {1, 2, 3, 4, 5, 6}, y(6), d(6), bad(5);
+  const xact::row_shape sh{2, 3, 1};
+  xact::softmax_forward(x, y, sh);
+  std::vector<T> p(6);
+  xact::softmax_forward(x.data(), p.data(), 2, 3);
+  EXPECT_EQ(y, p);
+  EXPECT_THROW(xact::softmax_forward(x, bad, sh), std::invalid_argument);
+  EXPECT_THROW(xact::softmax_forward(bad, y, sh), std::invalid_argument);
+  EXPECT_THROW(xact::log_softmax_forward(x, y, xact::row_shape{2, 2, 2}), std::invalid_argument);
+  EXPECT_THROW(xact::softmax_backward(y, x, bad, sh), std::invalid_argument);
+  EXPECT_THROW(xact::log_softmax_backward(y, bad, d, sh), std::invalid_argument);
+  xact::log_softmax_forward(x, y, xact::row_shape{3, 2, 1});
+  xact::log_softmax_backward(y, x, d, xact::row_shape{3, 2, 1});
+  // One row: the whole range.
+  std::array<T, 4> a = {0, 0, 0, 0}, b{};
+  xact::softmax_forward(a, b);
+  for (T v : b) EXPECT_EQ(v, T(0.25));
+  xact::log_softmax_forward(a, b);
+  for (T v : b) EXPECT_EQ(v, -std::log(T(4)));
+  // Partial overlap is refused; exact in place is fine.
+  EXPECT_THROW(xact::softmax_forward(x.data() + 1, x.data(), 1, 5), std::invalid_argument);
+  const T* null_x = nullptr;
+  EXPECT_THROW(xact::softmax_forward(null_x, y.data(), 1, 3), std::invalid_argument);
+}
+
+}  // namespace
