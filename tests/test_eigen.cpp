@@ -253,3 +253,91 @@ TYPED_TEST(Eigen_, ExpressionAdapters) {
 }
 
 }  // namespace
+
+// Softmax along each row (rows = samples), whichever the storage order; bit-identical to the
+// pointer forms on the same layout: row-major [rows, cols, 1], column-major [1, cols, rows].
+namespace {
+
+template <class T>
+Mat<T> finite_values(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
+  return values<T>(rows, cols, seed).unaryExpr([](T v) { return std::isfinite(v) ? v : T(1); });
+}
+
+TYPED_TEST(Eigen_, SoftmaxRowsBothStorageOrders) {
+  using T = TypeParam;
+  const Eigen::Index r = 13, c = 37;
+  const Mat<T> x = finite_values<T>(r, c, 21), dy = finite_values<T>(r, c, 22);
+  const RMat<T> xr = x, dyr = dy;
+  // The references: the pointer forms on each layout.
+  RMat<T> yr_want(r, c), dxr_want(r, c), lr_want(r, c);
+  Mat<T> yc_want(r, c), dxc_want(r, c);
+  xact::softmax_forward(xr.data(), yr_want.data(), r, c, 1);
+  xact::softmax_backward(yr_want.data(), dyr.data(), dxr_want.data(), r, c, 1);
+  xact::log_softmax_forward(xr.data(), lr_want.data(), r, c, 1);
+  xact::softmax_forward(x.data(), yc_want.data(), 1, c, r);
+  xact::softmax_backward(yc_want.data(), dy.data(), dxc_want.data(), 1, c, r);
+
+  RMat<T> yr(r, c), dxr(r, c), lr(r, c);
+  Mat<T> yc(r, c), dxc(r, c);
+  xact::softmax_forward(xr, yr);
+  EXPECT_TRUE(same(yr_want, yr));
+  xact::softmax_backward(yr, dyr, dxr);
+  EXPECT_TRUE(same(dxr_want, dxr));
+  xact::log_softmax_forward(xr, lr);
+  EXPECT_TRUE(same(lr_want, lr));
+  xact::softmax_forward(x, yc);
+  EXPECT_TRUE(same(yc_want, yc));
+  xact::softmax_backward(yc, dy, dxc);
+  EXPECT_TRUE(same(dxc_want, dxc));
+  // Each row is a distribution, and the two orders agree to rounding.
+  for (Eigen::Index i = 0; i < r; ++i) {
+    EXPECT_NEAR(double(yr.row(i).sum()), 1.0, 1e-5);
+    for (Eigen::Index j = 0; j < c; ++j) EXPECT_LE(xt::ulp_distance(yc(i, j), yr(i, j)), 4);
+  }
+  // Mixed orders and an expression go through a row-major copy: the row-major result.
+  Mat<T> ym(r, c);
+  xact::softmax_forward(xr, ym);
+  EXPECT_TRUE(same(yr_want, ym));
+  xact::softmax_forward(x * T(1), yr);
+  EXPECT_TRUE(same(yr_want, yr));
+  // Array types too.
+  Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> ya(r, c);
+  xact::softmax_forward(xr.array(), ya);
+  EXPECT_TRUE(same(yr_want, ya.matrix()));
+}
+
+TYPED_TEST(Eigen_, SoftmaxViews) {
+  using T = TypeParam;
+  const RMat<T> big = finite_values<T>(20, 50, 23);
+  // Row-major block: rows contiguous but apart, one row at a time, in place.
+  RMat<T> work = big;
+  xact::softmax_forward(work.block(2, 3, 10, 40), work.block(2, 3, 10, 40));
+  for (Eigen::Index i = 0; i < 10; ++i) {
+    RMat<T> want(1, 40);
+    const RMat<T> row = big.block(2 + i, 3, 1, 40);
+    xact::softmax_forward(row.data(), want.data(), 1, 40, 1);
+    ASSERT_TRUE(same(want, work.block(2 + i, 3, 1, 40))) << i;
+  }
+  EXPECT_TRUE(same(big.col(0), work.col(0))) << "wrote outside the block";
+  // A column-major block: copied, softmax along its rows.
+  const Mat<T> cm = big;
+  Mat<T> out = Mat<T>::Zero(20, 50);
+  xact::softmax_forward(cm.block(1, 1, 5, 7), out.block(1, 1, 5, 7));
+  const RMat<T> sub = cm.block(1, 1, 5, 7);
+  RMat<T> want(5, 7);
+  xact::softmax_forward(sub.data(), want.data(), 5, 7, 1);
+  EXPECT_TRUE(same(want, out.block(1, 1, 5, 7)));
+  // Vector types: one distribution over the whole vector, in either orientation.
+  const Eigen::Matrix<T, Eigen::Dynamic, 1> v = cm.col(3);
+  Eigen::Matrix<T, Eigen::Dynamic, 1> sv(20);
+  Eigen::Matrix<T, 1, Eigen::Dynamic> sr(20);
+  xact::softmax_forward(v, sv);
+  xact::softmax_forward(v.transpose(), sr);
+  Eigen::Matrix<T, Eigen::Dynamic, 1> wv(20);
+  xact::softmax_forward(v.data(), wv.data(), 1, 20, 1);
+  EXPECT_TRUE(same(wv, sv));
+  EXPECT_TRUE(same(wv.transpose(), sr));
+  EXPECT_THROW(xact::softmax_forward(cm, sv), std::invalid_argument);
+}
+
+}  // namespace

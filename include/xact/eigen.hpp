@@ -38,10 +38,12 @@
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include "core/elementwise.hpp"
+#include "functions/softmax.hpp"
 
 namespace xact {
 
@@ -288,6 +290,144 @@ inline void backward(const Op& op, const X& x, const Yr& y, const DY& dy, DX&& d
   eigen_detail::run([&op](T* o, std::size_t n, const T* xi, const T* yi,
                           const T* g) { xact::backward<A>(op, xi, yi, g, o, n); },
                     {true, true, false}, {"x", "y", "dy"}, dx, x, y, dy);
+}
+
+// ---- softmax and log-softmax along the rows of Eigen matrices -----------------------------
+//
+// A matrix is [samples, features]: each row is normalized over its columns, whichever the
+// storage order (row-major: rowwise's [rows, cols, 1] layout, contiguous rows; column-major:
+// [1, cols, rows], the SIMD lanes across rows). A vector (a compile-time vector type) is a
+// single row (when the output is a vector type). Views whose rows are contiguous (row-major blocks,
+// Map with an outer stride) run one row at a time, in place; any other view or mix of storage
+// orders is copied into a row-major temporary (one heap allocation per operand) and back.
+//
+//   xact::softmax_forward(x, y)          xact::softmax_backward(y, dy, dx)
+//   xact::log_softmax_forward(x, y)      xact::log_softmax_backward(y, dy, dx)
+//
+// Results are those of the pointer forms on the same layout: bit-identical within one storage
+// order; between the two orders the summation order differs, within the documented bound.
+
+namespace eigen_detail {
+
+template <class, class U>
+using second_t = U;
+
+enum class rows_layout { row_major, col_major, rows_apart, copy };
+
+// Element (i, j) at p[i * rs + j * cs].
+template <class E>
+inline rows_layout layout_of(const E& e) {
+  if constexpr (!direct_v<E>) {
+    return rows_layout::copy;
+  } else {
+    const Index r = e.rows(), c = e.cols();
+    if (plain_t<E>::IsVectorAtCompileTime)
+      return e.innerStride() == 1 ? rows_layout::row_major : rows_layout::copy;
+    const Index rs = e.rowStride(), cs = e.colStride();
+    if ((cs == 1 || c <= 1) && (rs == c || r <= 1)) return rows_layout::row_major;
+    if ((rs == 1 || r <= 1) && (cs == r || c <= 1)) return rows_layout::col_major;
+    if (cs == 1 || c <= 1) return rows_layout::rows_apart;
+    return rows_layout::copy;
+  }
+}
+
+template <class E>
+inline Index row_stride_of(const E& e) {
+  if constexpr (direct_v<E>)
+    return e.rowStride();
+  else
+    return 0;
+}
+
+template <class E>
+inline auto data_of(E& e) {
+  if constexpr (direct_v<E>)
+    return e.data();
+  else
+    return static_cast<typename plain_t<E>::Scalar*>(nullptr);
+}
+
+// kernel(out, outer, axis, inner, in...) runs a pointer form of the rowwise driver.
+template <class Kernel, class Out, class... In>
+inline void run_rows(Kernel&& kernel, std::initializer_list<const char*> names, Out& out,
+                     const In&... in) {
+  using T = typename scalar_of<Out, In...>::type;
+  const Index rows = out.rows(), cols = out.cols();
+  {
+    auto nm = names.begin();
+    (check_shape(in, rows, cols, *nm++, false), ...);
+  }
+  if (out.size() == 0) return;
+  const bool vec = plain_t<Out>::IsVectorAtCompileTime;
+  const rows_layout lo = layout_of(out);
+  const bool same = ((layout_of(in) == lo) && ...);
+  auto z = [](Index v) { return static_cast<std::size_t>(v); };
+  if (same && lo == rows_layout::row_major) {
+    if (vec)
+      kernel(data_of(out), 1, z(out.size()), 1, data_of(in)...);
+    else
+      kernel(data_of(out), z(rows), z(cols), 1, data_of(in)...);
+  } else if (same && lo == rows_layout::col_major) {
+    kernel(data_of(out), 1, z(cols), z(rows), data_of(in)...);
+  } else if (same && lo == rows_layout::rows_apart) {
+    for (Index i = 0; i < rows; ++i)
+      kernel(data_of(out) + i * row_stride_of(out), 1, z(cols), 1,
+             (data_of(in) + i * row_stride_of(in))...);
+  } else {
+    using R = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    R o(rows, cols);
+    const std::tuple<second_t<In, R>...> ins{R(in)...};  // one evaluated copy per input
+    std::apply(
+        [&](const auto&... c) {
+          if (vec)
+            kernel(o.data(), 1, z(out.size()), 1, c.data()...);
+          else
+            kernel(o.data(), z(rows), z(cols), 1, c.data()...);
+        },
+        ins);
+    out = o;
+  }
+}
+
+}  // namespace eigen_detail
+
+template <class A = xsimd::default_arch, class X, class Y,
+          std::enable_if_t<eigen_detail::all_dense_v<X, Y>, int> = 0>
+inline void softmax_forward(const X& x, Y&& y) {
+  using T = typename eigen_detail::plain_t<Y>::Scalar;
+  eigen_detail::run_rows([](T* o, std::size_t outer, std::size_t axis, std::size_t inner,
+                            const T* xi) { xact::softmax_forward<A>(xi, o, outer, axis, inner); },
+                         {"x"}, y, x);
+}
+template <class A = xsimd::default_arch, class Yr, class DY, class DX,
+          std::enable_if_t<eigen_detail::all_dense_v<Yr, DY, DX>, int> = 0>
+inline void softmax_backward(const Yr& y, const DY& dy, DX&& dx) {
+  using T = typename eigen_detail::plain_t<DX>::Scalar;
+  eigen_detail::run_rows(
+      [](T* o, std::size_t outer, std::size_t axis, std::size_t inner, const T* yi, const T* g) {
+        xact::softmax_backward<A>(yi, g, o, outer, axis, inner);
+      },
+      {"y", "dy"}, dx, y, dy);
+}
+template <class A = xsimd::default_arch, class X, class Y,
+          std::enable_if_t<eigen_detail::all_dense_v<X, Y>, int> = 0>
+inline void log_softmax_forward(const X& x, Y&& y) {
+  using T = typename eigen_detail::plain_t<Y>::Scalar;
+  eigen_detail::run_rows(
+      [](T* o, std::size_t outer, std::size_t axis, std::size_t inner, const T* xi) {
+        xact::log_softmax_forward<A>(xi, o, outer, axis, inner);
+      },
+      {"x"}, y, x);
+}
+template <class A = xsimd::default_arch, class Yr, class DY, class DX,
+          std::enable_if_t<eigen_detail::all_dense_v<Yr, DY, DX>, int> = 0>
+inline void log_softmax_backward(const Yr& y, const DY& dy, DX&& dx) {
+  using T = typename eigen_detail::plain_t<DX>::Scalar;
+  eigen_detail::run_rows(
+      [](T* o, std::size_t outer, std::size_t axis, std::size_t inner, const T* yi, const T* g) {
+        xact::log_softmax_backward<A>(yi, g, o, outer, axis, inner);
+      },
+      {"y", "dy"}, dx, y, dy);
 }
 
 // ---- xact functions inside Eigen expressions -----------------------------------------------
