@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 #include <xact/functions/prelu.hpp>
+#include <xact/functions/x_min_exp.hpp>
 #include <xact/xact.hpp>
 
 namespace {
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
   panels.push_back(sample("sigmoid", xact::sigmoid{}));
   panels.push_back(sample("relu", xact::relu{}));
   panels.push_back(sample("prelu (alpha = 0.25)", xact::prelu{0.25}));
+  panels.push_back(sample("x_min_exp: x min(1, e^x)", xact::x_min_exp{}));
 
   const int n = int(panels.size()), rows = (n + cols - 1) / cols;
   const int w = cols * panel_w, h = rows * panel_h + 34;
