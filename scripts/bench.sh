@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds the benchmarks (-O3 -march=native) and prints
+# the comparison table (xact vs naive loop, Eigen, oneDNN, XNNPACK, memcpy roof).
+#   bash scripts/bench.sh [google-benchmark flags, e.g. --benchmark_filter=sigmoid]
+# Results: build/bench/results.json and build/bench/table.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh bench
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DXACT_BUILD_TESTS=OFF \
+  -DXACT_BUILD_EXAMPLES=OFF -DXACT_BUILD_BENCHMARKS=ON
+cmake --build build/bench -j"$jobs" --target xact_bench
+./build/bench/bench/xact_bench --benchmark_out=build/bench/results.json \
+  --benchmark_out_format=json "$@"
+python3 scripts/bench_table.py build/bench/results.json | tee build/bench/table.md
