@@ -341,3 +341,59 @@ TYPED_TEST(Eigen_, SoftmaxViews) {
 }
 
 }  // namespace
+
+// Dice: statistics per feature (column) over the samples (rows), either storage order,
+// bit-identical to the pointer form on the same layout.
+#if __has_include(<xact/functions/dice.hpp>)
+#include <xact/functions/dice.hpp>
+
+namespace {
+
+TYPED_TEST(Eigen_, DiceFeaturesAreColumns) {
+  using T = TypeParam;
+  using xact::channel_shape;
+  using xact::dice_mode;
+  using xact::layout;
+  const Eigen::Index r = 33, c = 6;
+  const Mat<T> x = finite_values<T>(r, c, 31), dy = finite_values<T>(r, c, 32);
+  const RMat<T> xr = x, dyr = dy;
+  for (dice_mode mode : {dice_mode::training, dice_mode::inference}) {
+    // Row-major: [N, C].
+    xact::dice<T> d(c), w(c);
+    RMat<T> y(r, c), want(r, c), dx(r, c), dxw(r, c);
+    xact::dice_forward(d, xr, y, mode);
+    w.forward(channel_shape{std::size_t(r), std::size_t(c), 1, layout::channels_last}, xr.data(),
+              want.data(), mode);
+    EXPECT_TRUE(same(want, y));
+    xact::dice_backward(d, xr, dyr, dx, mode);
+    w.backward(channel_shape{std::size_t(r), std::size_t(c), 1, layout::channels_last}, xr.data(),
+               dyr.data(), dxw.data(), mode);
+    EXPECT_TRUE(same(dxw, dx));
+    EXPECT_EQ(d.grad_alpha, w.grad_alpha);
+    // Column-major: each feature's samples contiguous, [1, C, N] channels first.
+    xact::dice<T> dc(c), wc(c);
+    Mat<T> yc(r, c), wantc(r, c), dxc(r, c), dxwc(r, c);
+    const channel_shape cs{1, std::size_t(c), std::size_t(r), layout::channels_first};
+    xact::dice_forward(dc, x, yc, mode);
+    wc.forward(cs, x.data(), wantc.data(), mode);
+    EXPECT_TRUE(same(wantc, yc));
+    xact::dice_backward(dc, x, dy, dxc, mode);
+    wc.backward(cs, x.data(), dy.data(), dxwc.data(), mode);
+    EXPECT_TRUE(same(dxwc, dxc));
+    // The same statistics either way (to rounding): the per-feature mean and variance.
+    for (Eigen::Index j = 0; j < c; ++j)
+      EXPECT_NEAR(double(d.batch_mean[j]), double(dc.batch_mean[j]), 1e-4);
+    for (Eigen::Index i = 0; i < r; ++i)
+      for (Eigen::Index j = 0; j < c; ++j) EXPECT_NEAR(double(yc(i, j)), double(y(i, j)), 1e-4);
+    // A block goes through a row-major copy: the row-major result.
+    xact::dice<T> db(c);
+    Mat<T> big = Mat<T>::Zero(r + 4, c + 2);
+    big.block(2, 1, r, c) = x;
+    Mat<T> out = Mat<T>::Zero(r + 4, c + 2);
+    xact::dice_forward(db, big.block(2, 1, r, c), out.block(2, 1, r, c), mode);
+    EXPECT_TRUE(same(want, out.block(2, 1, r, c)));
+  }
+}
+
+}  // namespace
+#endif

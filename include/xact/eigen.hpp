@@ -42,6 +42,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/channelwise.hpp"
 #include "core/elementwise.hpp"
 #include "functions/softmax.hpp"
 
@@ -428,6 +429,65 @@ inline void log_softmax_backward(const Yr& y, const DY& dy, DX&& dx) {
         xact::log_softmax_backward<A>(yi, g, o, outer, axis, inner);
       },
       {"y", "dy"}, dx, y, dy);
+}
+
+// ---- Dice statistics per feature (column) over the samples (rows) -----------------------
+//
+//   xact::dice_forward(d, x, y, mode)         d: an xact::dice<T> with d.alpha.size() == cols
+//   xact::dice_backward(d, x, dy, dx, mode)   mode: xact::dice_mode::training or inference
+//
+// Row-major [samples, features] is channel_shape{rows, cols, 1}; column-major is
+// channel_shape{1, cols, rows, channels_first} (each feature's samples contiguous). Other views
+// and mixed orders go through row-major copies (one heap allocation per operand). Templates
+// over the Dice type, so this header does not need functions/dice.hpp.
+
+namespace eigen_detail {
+
+// kernel(out, shape, in...) runs a pointer form of the channelwise driver.
+template <class Kernel, class Out, class... In>
+inline void run_features(Kernel&& kernel, std::initializer_list<const char*> names, Out& out,
+                         const In&... in) {
+  using T = typename scalar_of<Out, In...>::type;
+  const Index rows = out.rows(), cols = out.cols();
+  {
+    auto nm = names.begin();
+    (check_shape(in, rows, cols, *nm++, false), ...);
+  }
+  const auto z = [](Index v) { return static_cast<std::size_t>(v); };
+  const channel_shape by_rows{z(rows), z(cols), 1, layout::channels_last};
+  const rows_layout lo = layout_of(out);
+  const bool same = ((layout_of(in) == lo) && ...);
+  if (same && lo == rows_layout::row_major) {
+    kernel(data_of(out), by_rows, data_of(in)...);
+  } else if (same && lo == rows_layout::col_major) {
+    kernel(data_of(out), channel_shape{1, z(cols), z(rows), layout::channels_first},
+           data_of(in)...);
+  } else {
+    using R = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    R o(rows, cols);
+    const std::tuple<second_t<In, R>...> ins{R(in)...};
+    std::apply([&](const auto&... c) { kernel(o.data(), by_rows, c.data()...); }, ins);
+    out = o;
+  }
+}
+
+}  // namespace eigen_detail
+
+template <class A = xsimd::default_arch, class Dice, class Mode, class X, class Y,
+          std::enable_if_t<eigen_detail::all_dense_v<X, Y>, int> = 0>
+inline void dice_forward(Dice& d, const X& x, Y&& y, Mode mode) {
+  using T = typename eigen_detail::plain_t<Y>::Scalar;
+  eigen_detail::run_features(
+      [&](T* o, const channel_shape& s, const T* xi) { d.template forward<A>(s, xi, o, mode); },
+      {"x"}, y, x);
+}
+template <class A = xsimd::default_arch, class Dice, class Mode, class X, class DY, class DX,
+          std::enable_if_t<eigen_detail::all_dense_v<X, DY, DX>, int> = 0>
+inline void dice_backward(Dice& d, const X& x, const DY& dy, DX&& dx, Mode mode) {
+  using T = typename eigen_detail::plain_t<DX>::Scalar;
+  eigen_detail::run_features([&](T* o, const channel_shape& s, const T* xi,
+                                 const T* g) { d.template backward<A>(s, xi, g, o, mode); },
+                             {"x", "dy"}, dx, x, dy);
 }
 
 // ---- xact functions inside Eigen expressions -----------------------------------------------
