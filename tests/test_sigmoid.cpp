@@ -18,8 +18,8 @@ void register_sigmoid(double fwd, double bx, double by) {
 
 // The bounds: what the strided and exhaustive walks assert (README's table).
 const bool registered = [] {
-  register_sigmoid<float>(1, 2, 1);
-  register_sigmoid<double>(1, 2, 1);
+  register_sigmoid<float>(2, 2, 1);
+  register_sigmoid<double>(2, 2, 1);
   return true;
 }();
 
@@ -29,6 +29,7 @@ using Types = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(Sigmoid, Types);
 
 TYPED_TEST(Sigmoid, SpecialValues) {
+  XT_SKIP_IF_FAST_MATH();
   using T = TypeParam;
   using L = std::numeric_limits<T>;
   const xact::sigmoid s;
@@ -65,6 +66,7 @@ TYPED_TEST(Sigmoid, TinyOutputsKeepFullRelativeAccuracy) {
 }
 
 TYPED_TEST(Sigmoid, BackwardSpecialValues) {
+  XT_SKIP_IF_FAST_MATH();
   using T = TypeParam;
   using L = std::numeric_limits<T>;
   const xact::sigmoid s;
