@@ -16,16 +16,16 @@ template <class T>
 struct bounds;
 template <>
 struct bounds<float> {
-  static constexpr double softmax = 3;          // per element, subnormal outputs included
-  static constexpr double log_softmax = 2;      // where |y| > floor
-  static constexpr double log_floor = 0x1p-22;  // absolute, near y = 0
-  static constexpr double grad = 3;             // in ulps of the scale (see grad_error)
+  static constexpr double softmax = 3;      // per element, subnormal outputs included
+  static constexpr double log_softmax = 1;  // strict, no floor needed (log1p of s - 1)
+  static constexpr double log_floor = 0;    // absolute floor near y = 0: none
+  static constexpr double grad = 3;         // in ulps of the scale (see grad_error)
 };
 template <>
 struct bounds<double> {
   static constexpr double softmax = 3;
-  static constexpr double log_softmax = 2;
-  static constexpr double log_floor = 0x1p-51;
+  static constexpr double log_softmax = 1;
+  static constexpr double log_floor = 0;
   static constexpr double grad = 3;
 };
 

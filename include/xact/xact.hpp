@@ -8,4 +8,5 @@
 #include "core/simd.hpp"
 #include "functions/relu.hpp"
 #include "functions/sigmoid.hpp"
+#include "functions/softmax.hpp"
 #include "version.hpp"
