@@ -1,8 +1,11 @@
-// xact with Eigen: the drivers on Eigen matrices, arrays, blocks and maps, and xact functions
-// inside Eigen expressions. Needs <xact/eigen.hpp> (opt-in) and Eigen 3.3 or later.
+// xact with Eigen: the drivers on Eigen matrices, arrays, blocks and maps, xact functions
+// inside Eigen expressions, softmax along rows and Dice per feature column. Needs <xact/eigen.hpp>
+// (opt-in) and Eigen 3.3 or later.
 #include <Eigen/Dense>
 #include <cstdio>
 #include <xact/eigen.hpp>
+#include <xact/functions/dice.hpp>
+#include <xact/functions/softmax.hpp>
 #include <xact/xact.hpp>
 
 int main() {
@@ -37,6 +40,16 @@ int main() {
   const Eigen::MatrixXf g = y2.binaryExpr(dy, xact::eigen::expr_backward_from_y(sigmoid));
   bad += !(g == dx);
 
+  // 4. Softmax over each row (a sample's scores), Dice with statistics per column (feature),
+  // whichever the storage order.
+  Eigen::MatrixXf probs(64, 10);
+  xact::softmax_forward(x, probs);
+  bad += !((probs.rowwise().sum().array() - 1.f).abs() < 1e-5f).all();
+  xact::dice<float> dice(10);  // alpha = 0, one per feature
+  Eigen::MatrixXf yd(64, 10), dxd(64, 10);
+  xact::dice_forward(dice, x, yd, xact::dice_mode::training);
+  xact::dice_backward(dice, x, dy, dxd, xact::dice_mode::training);  // fills dice.grad_alpha
+
   std::printf("x(0, 0..3)       = %9.5f %9.5f %9.5f %9.5f\n", x(0, 0), x(0, 1), x(0, 2), x(0, 3));
   std::printf("sigmoid(x)       = %9.5f %9.5f %9.5f %9.5f\n", y2(0, 0), y2(0, 1), y2(0, 2),
               y2(0, 3));
@@ -44,6 +57,10 @@ int main() {
               dx(0, 3));
   std::printf("2 sigmoid(x) - 1 = %9.5f %9.5f %9.5f %9.5f  (an Eigen expression)\n", z(0, 0),
               z(0, 1), z(0, 2), z(0, 3));
+  std::printf("softmax(x)(0, .) = %9.5f %9.5f %9.5f %9.5f ... (row sum %.6f)\n", probs(0, 0),
+              probs(0, 1), probs(0, 2), probs(0, 3), probs.row(0).sum());
+  std::printf("dice(x)          = %9.5f %9.5f %9.5f %9.5f  (feature means %.4f %.4f ...)\n",
+              yd(0, 0), yd(0, 1), yd(0, 2), yd(0, 3), dice.batch_mean[0], dice.batch_mean[1]);
   std::printf(bad ? "FAILED\n" : "OK\n");
   return bad ? 1 : 0;
 }
