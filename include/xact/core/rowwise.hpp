@@ -130,23 +130,27 @@ inline compensated_sum<V> sum_value(const two_sum_acc<V>& a) noexcept {
   return a.value();
 }
 
-// Column access for the inner > 1 layout: all W lanes, or the first r through a stack buffer.
-template <class B>
+// Column access for the inner > 1 layout: G groups of W full columns side by side (G = 2: a
+// whole 64-byte line per axis step for float on AVX2, so each line is fetched once per pass),
+// or the first r < W columns through a stack buffer.
+template <class B, std::size_t G>
 struct full_cols {
   using T = typename B::value_type;
-  B load(const T* p) const noexcept { return simd::load<B>(p); }
-  void store(T* p, const B& v) const noexcept { simd::store(p, v); }
+  static constexpr std::size_t groups = G;
+  B load(const T* p, std::size_t g) const noexcept { return simd::load<B>(p + g * B::size); }
+  void store(T* p, std::size_t g, const B& v) const noexcept { simd::store(p + g * B::size, v); }
 };
 template <class B>
 struct part_cols {
   using T = typename B::value_type;
+  static constexpr std::size_t groups = 1;
   std::size_t r;  // 0 < r < W
-  B load(const T* p) const noexcept {
+  B load(const T* p, std::size_t) const noexcept {
     alignas(B::arch_type::alignment()) T buf[B::size] = {};
     for (std::size_t j = 0; j < r; ++j) buf[j] = p[j];
     return B::load_aligned(buf);
   }
-  void store(T* p, const B& v) const noexcept {
+  void store(T* p, std::size_t, const B& v) const noexcept {
     alignas(B::arch_type::alignment()) T buf[B::size];
     v.store_aligned(buf);
     for (std::size_t j = 0; j < r; ++j) p[j] = buf[j];
@@ -228,27 +232,34 @@ inline void normalize_row(const Op& op, const T* x, T* y, std::size_t n) noexcep
   }
 }
 
-// ---- forward, W (or r < W) columns of an [axis, inner] slice, lanes across inner -----------
+// ---- forward, G * W (or r < W) columns of an [axis, inner] slice, lanes across inner -------
 template <class A, class Op, class T, class Cols>
 inline void normalize_cols(const Op& op, const T* x, T* y, std::size_t n, std::size_t stride,
                            const Cols& cols) noexcept {
   using B = xsimd::batch<T, A>;
-  B mv(-std::numeric_limits<T>::infinity());
-  for (std::size_t a = 0; a < n; ++a) mv = simd::max(cols.load(x + a * stride), mv);
-  const B cv = op.center(mv);
-  forward_sum_t<Op, B> acc;
+  constexpr std::size_t G = Cols::groups;
+  B cv[G], k0[G], k1[G];
+  forward_sum_t<Op, B> acc[G];
+  for (std::size_t g = 0; g < G; ++g) cv[g] = B(-std::numeric_limits<T>::infinity());
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t g = 0; g < G; ++g) cv[g] = simd::max(cols.load(x + a * stride, g), cv[g]);
+  for (std::size_t g = 0; g < G; ++g) cv[g] = op.center(cv[g]);
   for (std::size_t a = 0; a < n; ++a) {
-    const B t = op.term(cols.load(x + a * stride), cv);
-    if constexpr (Op::stores_terms) cols.store(y + a * stride, t);
-    acc.add(t);
+    for (std::size_t g = 0; g < G; ++g) {
+      const B t = op.term(cols.load(x + a * stride, g), cv[g]);
+      if constexpr (Op::stores_terms) cols.store(y + a * stride, g, t);
+      acc[g].add(t);
+    }
   }
-  const compensated_sum<B> sv = sum_value(acc);
-  B k0, k1;
-  lane_constants(cv, sv.s, sv.c, k0, k1,
-                 [&op](T c, T s, T sc, T(&k)[2]) { op.row_constants(c, s, sc, k); });
+  for (std::size_t g = 0; g < G; ++g) {
+    const compensated_sum<B> sv = sum_value(acc[g]);
+    lane_constants(cv[g], sv.s, sv.c, k0[g], k1[g],
+                   [&op](T c, T s, T sc, T(&k)[2]) { op.row_constants(c, s, sc, k); });
+  }
   const T* in = Op::stores_terms ? static_cast<const T*>(y) : x;
   for (std::size_t a = 0; a < n; ++a)
-    cols.store(y + a * stride, op.finish(cols.load(in + a * stride), cv, k0, k1));
+    for (std::size_t g = 0; g < G; ++g)
+      cols.store(y + a * stride, g, op.finish(cols.load(in + a * stride, g), cv[g], k0[g], k1[g]));
 }
 
 // ---- backward, one contiguous row ----------------------------------------------------------
@@ -298,21 +309,27 @@ template <class A, class Op, class T, class Cols>
 inline void normalize_backward_cols(const Op& op, const T* y, const T* dy, T* dx, std::size_t n,
                                     std::size_t stride, const Cols& cols) noexcept {
   using B = xsimd::batch<T, A>;
-  two_sum_acc<B> acc;
-  B mv(-std::numeric_limits<T>::infinity());
+  constexpr std::size_t G = Cols::groups;
+  two_sum_acc<B> acc[G];
+  B mv[G], k0[G], k1[G];
+  for (std::size_t g = 0; g < G; ++g) mv[g] = B(-std::numeric_limits<T>::infinity());
   for (std::size_t a = 0; a < n; ++a) {
-    const B yv = cols.load(y + a * stride);
-    B e;
-    const B t = op.grad_term(yv, cols.load(dy + a * stride), e);
-    acc.add(t, e);
-    if constexpr (Op::needs_max) mv = simd::max(yv, mv);
+    for (std::size_t g = 0; g < G; ++g) {
+      const B yv = cols.load(y + a * stride, g);
+      B e;
+      const B t = op.grad_term(yv, cols.load(dy + a * stride, g), e);
+      acc[g].add(t, e);
+      if constexpr (Op::needs_max) mv[g] = simd::max(yv, mv[g]);
+    }
   }
-  B k0, k1;
-  lane_constants(mv, acc.s, acc.c, k0, k1,
-                 [&op](T mx, T s, T sc, T(&k)[2]) { op.grad_constants(mx, s, sc, k); });
+  for (std::size_t g = 0; g < G; ++g)
+    lane_constants(mv[g], acc[g].s, acc[g].c, k0[g], k1[g],
+                   [&op](T mx, T s, T sc, T(&k)[2]) { op.grad_constants(mx, s, sc, k); });
   for (std::size_t a = 0; a < n; ++a)
-    cols.store(dx + a * stride,
-               op.grad(cols.load(y + a * stride), cols.load(dy + a * stride), k0, k1));
+    for (std::size_t g = 0; g < G; ++g)
+      cols.store(
+          dx + a * stride, g,
+          op.grad(cols.load(y + a * stride, g), cols.load(dy + a * stride, g), k0[g], k1[g]));
 }
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -333,7 +350,8 @@ inline void walk(const row_shape& sh, RowF&& row, ColF&& col) {
       continue;
     }
     std::size_t j = 0;
-    for (; j + W <= sh.inner; j += W) col(base + j, full_cols<B>{});
+    for (; j + 2 * W <= sh.inner; j += 2 * W) col(base + j, full_cols<B, 2>{});
+    for (; j + W <= sh.inner; j += W) col(base + j, full_cols<B, 1>{});
     if (j < sh.inner) col(base + j, part_cols<B>{sh.inner - j});
   }
 }
