@@ -5,13 +5,23 @@
 //   O(axis) per row, never a Jacobian.
 //
 //   Stable form: everything is taken relative to the row max m, so e^ never sees a positive
-//   argument and x + 1e4 gives bit for bit the answer of x (when both are exact). Algorithm
-//   (measured fastest, see the report in rowwise.hpp's users): pass 1 max, pass 2
-//   t = e^(x - m) written to y and summed (compensated), pass 3 y = t * (1/s): one exp per
-//   element; log_softmax does not store t and writes (x - m) - log s in pass 3.
-//   x - m is rounded, and its rounding error e (TwoSum) would cost up to ~64 ulp in e^(x - m)
-//   for |x - m| near 100: e^(d + e) is taken as e^d + e^d * e instead. The log of the sum is
-//   taken in wider precision (double for float, long double for double), split into hi + lo.
+//   argument, nothing overflows for any finite input, and x + 1e4 gives bit for bit the answer
+//   of x (when both are exact).
+//   Algorithm (rowwise::normalize): pass 1 max, pass 2 t = e^(x - m) written to y and summed,
+//   pass 3 y = t * (1/s): one exp per element. Measured (float, AVX2, thread CPU time) against
+//   three passes with e^ taken twice: 1.17 vs 2.0 ns/element at rows of 1024, 1.17 vs 1.95 at
+//   32768, 1.44 vs 2.05 at 2^20 (DRAM): the stored-exp variant wins everywhere. The online
+//   normalizer (Milakov & Gimelshein) also takes e^ twice per element (or rescales stored
+//   terms, losing accuracy), so it cannot beat it while e^ dominates.
+//   log_softmax does not store t: pass 3 writes (x - m) - log s from x.
+//   x - m is rounded, and its rounding error e (TwoSum) would cost up to ~20 ulp in e^(x - m)
+//   (measured by removing it): e^(d + e) is taken as e^d + e^d * e instead. The sum of the
+//   terms (all in [0, 1]) is exact-compensated (Fast2Sum against a running sum started at 1).
+//   log s is taken as log1p(s - 1) in wider precision (double for float, long double for
+//   double) and split into hi + lo: s - 1 is exact, so log s keeps its relative accuracy when
+//   one entry dominates and log_softmax of that entry is near 0 (no absolute floor needed).
+//   Backward: sum(dy * y) is a compensated dot product (two_prod errors folded in, Dot2);
+//   sum(dy) compensated.
 //
 //   Values (documented choices, tested in tests/test_softmax.cpp):
 //   - x_i = -inf in a row with a finite entry: softmax 0 exactly, log_softmax -inf; gradients
@@ -22,8 +32,12 @@
 //     grow relative to each other (1/k each only if they grow alike), so no value is right.
 //   - a row with NaN: all NaN.
 //   - axis 1: softmax 1, log_softmax 0 (gradients 0). axis 0: nothing written.
-//   Error (strict ULP vs a long-double reference, tests/test_softmax.cpp): see the bounds there
-//   and the README table.
+//   Error (strict ULP vs a long-double reference, tests/test_softmax.cpp, rows of lengths 1 to
+//   4099, scales 1 to 760 incl. subnormal outputs, inner 1/3/W/17, AVX2 and SSE2 builds):
+//   softmax float <= 3, double <= 3 (t and 1/s each round; subnormal outputs count);
+//   log_softmax float <= 1, double <= 1 with no absolute floor.
+//   Gradients, in ulps of the condition scale y(|dy| + |sum dy y|) (softmax) or
+//   |dy| + e^y |sum dy| (log_softmax): <= 1.9 measured (bound 3), float and double.
 #pragma once
 
 #include <cmath>
