@@ -13,23 +13,23 @@
 #include "xact/core/elementwise.hpp"
 #include "xact/functions/relu.hpp"
 #include "xact/functions/sigmoid.hpp"
-#if __has_include("xact/functions/tanh.hpp")
+#if __has_include("xact/functions/tanh.hpp") && !defined(XB_SKIP_XACT_TANH)
 #include "xact/functions/tanh.hpp"
 #define XB_HAVE_XACT_TANH 1
 #endif
-#if __has_include("xact/functions/softplus.hpp")
+#if __has_include("xact/functions/softplus.hpp") && !defined(XB_SKIP_XACT_SOFTPLUS)
 #include "xact/functions/softplus.hpp"
 #define XB_HAVE_XACT_SOFTPLUS 1
 #endif
-#if __has_include("xact/functions/leaky_relu.hpp")
+#if __has_include("xact/functions/leaky_relu.hpp") && !defined(XB_SKIP_XACT_LEAKY_RELU)
 #include "xact/functions/leaky_relu.hpp"
 #define XB_HAVE_XACT_LEAKY_RELU 1
 #endif
-#if __has_include("xact/functions/swish.hpp")
+#if __has_include("xact/functions/swish.hpp") && !defined(XB_SKIP_XACT_SWISH)
 #include "xact/functions/swish.hpp"
 #define XB_HAVE_XACT_SWISH 1
 #endif
-#if __has_include("xact/functions/x_min_exp.hpp")
+#if __has_include("xact/functions/x_min_exp.hpp") && !defined(XB_SKIP_XACT_X_MIN_EXP)
 #include "xact/functions/x_min_exp.hpp"
 #define XB_HAVE_XACT_X_MIN_EXP 1
 #endif
@@ -60,8 +60,8 @@ struct impl {
 
 struct function {
   std::string name;
-  std::function<double(double)> f;              // reference forward
-  std::function<double(double, double)> df;     // reference dx from (x, dy)
+  std::function<double(double)> f;           // reference forward
+  std::function<double(double, double)> df;  // reference dx from (x, dy)
   std::vector<impl> fwd, bwd;
 };
 
@@ -81,9 +81,8 @@ runner loop_bwd(const io& a, F f) {  // f(x, y, dy)
 
 template <class Op>
 impl xact_fwd(Op op) {
-  return {"xact", 1, [op](const io& a) -> runner {
-            return [op, a] { xact::forward(op, a.x, a.out, a.n); };
-          }};
+  return {"xact", 1,
+          [op](const io& a) -> runner { return [op, a] { xact::forward(op, a.x, a.out, a.n); }; }};
 }
 // xact::backward with both x and y available: it picks its most accurate source (x).
 template <class Op>
@@ -101,7 +100,8 @@ impl xact_bwd_y(Op op) {
 
 #ifdef XB_HAVE_DNNL
 impl dnnl_fwd(dnnl::algorithm alg, float alpha = 0, float beta = 0) {
-  return {"onednn", 1, [=](const io& a) { return dnnl_eltwise_fwd(alg, alpha, beta, a.x, a.out, a.n); }};
+  return {"onednn", 1,
+          [=](const io& a) { return dnnl_eltwise_fwd(alg, alpha, beta, a.x, a.out, a.n); }};
 }
 impl dnnl_bwd(dnnl::algorithm alg, float alpha = 0, float beta = 0) {
   return {"onednn", 2, [=](const io& a) {
@@ -124,7 +124,8 @@ std::vector<function> functions() {
 
   // ---- sigmoid ----
   {
-    function s{"sigmoid", ref_sigmoid,
+    function s{"sigmoid",
+               ref_sigmoid,
                [](double x, double dy) {
                  const double v = ref_sigmoid(x);
                  return dy * v * (1 - v);
@@ -141,7 +142,8 @@ std::vector<function> functions() {
     s.bwd.push_back(xact_bwd_x(xact::sigmoid{}));
     s.bwd.push_back(xact_bwd_y(xact::sigmoid{}));
     s.bwd.push_back({"naive", 2, [](const io& a) {
-                       return loop_bwd(a, [](float, float y, float dy) { return dy * y * (1 - y); });
+                       return loop_bwd(a,
+                                       [](float, float y, float dy) { return dy * y * (1 - y); });
                      }});
     s.bwd.push_back({"eigen", 2, [](const io& a) -> runner {
                        return [a] {
@@ -168,8 +170,11 @@ std::vector<function> functions() {
 
   // ---- relu ----
   {
-    function s{"relu", [](double x) { return x > 0 ? x : 0.0; },
-               [](double x, double dy) { return x > 0 ? dy : 0.0; }, {}, {}};
+    function s{"relu",
+               [](double x) { return x > 0 ? x : 0.0; },
+               [](double x, double dy) { return x > 0 ? dy : 0.0; },
+               {},
+               {}};
     s.fwd.push_back(xact_fwd(xact::relu{}));
     s.fwd.push_back({"naive", 1, [](const io& a) {
                        return loop_fwd(a, [](float x) { return x > 0 ? x : 0.0f; });
@@ -180,7 +185,8 @@ std::vector<function> functions() {
     s.bwd.push_back(xact_bwd_x(xact::relu{}));
     s.bwd.push_back(xact_bwd_y(xact::relu{}));
     s.bwd.push_back({"naive", 2, [](const io& a) {
-                       return loop_bwd(a, [](float x, float, float dy) { return x > 0 ? dy : 0.0f; });
+                       return loop_bwd(a,
+                                       [](float x, float, float dy) { return x > 0 ? dy : 0.0f; });
                      }});
     s.bwd.push_back({"eigen", 2, [](const io& a) -> runner {
                        return [a] {
@@ -207,7 +213,8 @@ std::vector<function> functions() {
 
   // ---- tanh ----
   {
-    function s{"tanh", [](double x) { return std::tanh(x); },
+    function s{"tanh",
+               [](double x) { return std::tanh(x); },
                [](double x, double dy) {
                  const double t = std::tanh(x);
                  return dy * (1 - t * t);
@@ -226,7 +233,8 @@ std::vector<function> functions() {
                        return [a] { EM(a.out, Index(a.n)) = EA(a.x, Index(a.n)).tanh(); };
                      }});
     s.bwd.push_back({"naive", 2, [](const io& a) {
-                       return loop_bwd(a, [](float, float y, float dy) { return dy * (1 - y * y); });
+                       return loop_bwd(a,
+                                       [](float, float y, float dy) { return dy * (1 - y * y); });
                      }});
     s.bwd.push_back({"eigen", 2, [](const io& a) -> runner {
                        return [a] {
@@ -244,24 +252,25 @@ std::vector<function> functions() {
 
   // ---- softplus (beta = 1, threshold 20 as in PyTorch; oneDNN 2.6's soft_relu has no beta) ----
   {
-    function s{"softplus", [](double x) { return x > 20 ? x : std::log1p(std::exp(x)); },
-               [](double x, double dy) { return dy * ref_sigmoid(x); }, {}, {}};
+    function s{"softplus",
+               [](double x) { return x > 20 ? x : std::log1p(std::exp(x)); },
+               [](double x, double dy) { return dy * ref_sigmoid(x); },
+               {},
+               {}};
 #ifdef XB_HAVE_XACT_SOFTPLUS
     s.fwd.push_back(xact_fwd(xact::softplus{}));
     s.bwd.push_back(xact_bwd_x(xact::softplus{}));
 #endif
     s.fwd.push_back({"naive", 1, [](const io& a) {
-                       return loop_fwd(a, [](float x) {
-                         return x > 20.0f ? x : std::log1p(std::exp(x));
-                       });
+                       return loop_fwd(
+                           a, [](float x) { return x > 20.0f ? x : std::log1p(std::exp(x)); });
                      }});
     s.fwd.push_back({"eigen", 1, [](const io& a) -> runner {
                        return [a] { EM(a.out, Index(a.n)) = EA(a.x, Index(a.n)).exp().log1p(); };
                      }});
     s.bwd.push_back({"naive", 2, [](const io& a) {
-                       return loop_bwd(a, [](float x, float, float dy) {
-                         return dy / (1.0f + std::exp(-x));
-                       });
+                       return loop_bwd(
+                           a, [](float x, float, float dy) { return dy / (1.0f + std::exp(-x)); });
                      }});
     s.bwd.push_back({"eigen", 2, [](const io& a) -> runner {
                        return [a] {
@@ -278,8 +287,11 @@ std::vector<function> functions() {
 
   // ---- leaky_relu (slope 0.01) ----
   {
-    function s{"leaky_relu", [](double x) { return x > 0 ? x : double(kLeak) * x; },
-               [](double x, double dy) { return x > 0 ? dy : double(kLeak) * dy; }, {}, {}};
+    function s{"leaky_relu",
+               [](double x) { return x > 0 ? x : double(kLeak) * x; },
+               [](double x, double dy) { return x > 0 ? dy : double(kLeak) * dy; },
+               {},
+               {}};
 #ifdef XB_HAVE_XACT_LEAKY_RELU
     s.fwd.push_back(xact_fwd(xact::leaky_relu{kLeak}));
     s.bwd.push_back(xact_bwd_x(xact::leaky_relu{kLeak}));
@@ -295,9 +307,8 @@ std::vector<function> functions() {
                        };
                      }});
     s.bwd.push_back({"naive", 2, [](const io& a) {
-                       return loop_bwd(a, [](float x, float, float dy) {
-                         return x > 0 ? dy : kLeak * dy;
-                       });
+                       return loop_bwd(
+                           a, [](float x, float, float dy) { return x > 0 ? dy : kLeak * dy; });
                      }});
     s.bwd.push_back({"eigen", 2, [](const io& a) -> runner {
                        return [a] {
@@ -325,7 +336,8 @@ std::vector<function> functions() {
 
   // ---- swish (beta = 1, i.e. SiLU) ----
   {
-    function s{"swish", [](double x) { return x * ref_sigmoid(x); },
+    function s{"swish",
+               [](double x) { return x * ref_sigmoid(x); },
                [](double x, double dy) {
                  const double v = ref_sigmoid(x);
                  return dy * (v + x * v * (1 - v));
@@ -369,7 +381,8 @@ std::vector<function> functions() {
 
   // ---- x_min_exp: x * e^min(x, 0) (no oneDNN or XNNPACK equivalent) ----
   {
-    function s{"x_min_exp", [](double x) { return x * std::exp(std::min(x, 0.0)); },
+    function s{"x_min_exp",
+               [](double x) { return x * std::exp(std::min(x, 0.0)); },
                [](double x, double dy) { return x < 0 ? dy * std::exp(x) * (1 + x) : dy; },
                {},
                {}};
@@ -420,8 +433,8 @@ const float* input_y(const std::string& name, const std::function<double(double)
 void run_one(benchmark::State& st, const function& fn, const impl& im, bool fwd, std::size_t n) {
   buffer out = alloc(n);
   buffer scratch = alloc(n);
-  const io a{input_x(), fwd ? nullptr : input_y(fn.name, fn.f), input_dy(), out.get(),
-             scratch.get(), n};
+  const io a{
+      input_x(), fwd ? nullptr : input_y(fn.name, fn.f), input_dy(), out.get(), scratch.get(), n};
   runner run;
   try {
     run = im.make(a);
@@ -440,28 +453,7 @@ void run_one(benchmark::State& st, const function& fn, const impl& im, bool fwd,
 
 void register_elementwise() {
   static const std::vector<function> fs = functions();
-  for (const std::size_t n : sizes()) {
-    benchmark::RegisterBenchmark(bench_name("fwd", "roof", "memcpy", n).c_str(),
-                                 [n](benchmark::State& st) {
-                                   buffer out = alloc(n);
-                                   const float* x = input_x();
-                                   float* y = out.get();
-                                   timed(st, n, 2 * n * sizeof(float),
-                                         [&] { std::memcpy(y, x, n * sizeof(float)); });
-                                 });
-    // Backward touches 2n reads + n writes; no memcpy does that, the cheapest kernel that does is
-    // a vectorized sum.
-    benchmark::RegisterBenchmark(bench_name("bwd", "roof", "add", n).c_str(),
-                                 [n](benchmark::State& st) {
-                                   buffer out = alloc(n);
-                                   const float* x = input_x();
-                                   const float* dy = input_dy();
-                                   float* dx = out.get();
-                                   timed(st, n, 3 * n * sizeof(float), [&] {
-                                     for (std::size_t i = 0; i < n; ++i) dx[i] = x[i] + dy[i];
-                                   });
-                                 });
-  }
+  for (const std::size_t n : sizes()) register_roofs(n);
   for (const function& fn : fs) {
     for (int d = 0; d < 2; ++d) {
       const bool fwd = d == 0;

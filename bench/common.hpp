@@ -85,8 +85,8 @@ bool check(benchmark::State& st, const float* got, std::size_t n, Ref&& ref, dou
     return !(std::fabs(g - r) <= rtol * std::fabs(r) + atol);
   };
   auto fail = [&](std::size_t i) {
-    st.SkipWithError(("wrong output at i=" + std::to_string(i) + ": got " +
-                      std::to_string(got[i]) + ", want " + std::to_string(ref(i)))
+    st.SkipWithError(("wrong output at i=" + std::to_string(i) + ": got " + std::to_string(got[i]) +
+                      ", want " + std::to_string(ref(i)))
                          .c_str());
     return false;
   };
@@ -111,6 +111,32 @@ void timed(benchmark::State& st, std::size_t elements, std::size_t bytes, Run&& 
 inline std::string bench_name(const char* dir, const std::string& fn, const char* impl,
                               std::size_t n) {
   return std::string(dir) + "/" + fn + "/" + impl + "/" + std::to_string(n);
+}
+
+// The roofs at n floats, registered once per n whichever suite asks first: forward memcpy
+// (n reads + n writes); backward a vectorized x + dy (2n reads + n writes; no memcpy does that).
+inline void register_roofs(std::size_t n) {
+  static std::vector<std::size_t> done;
+  for (std::size_t d : done)
+    if (d == n) return;
+  done.push_back(n);
+  benchmark::RegisterBenchmark(
+      bench_name("fwd", "roof", "memcpy", n).c_str(), [n](benchmark::State& st) {
+        buffer out = alloc(n);
+        const float* x = input_x();
+        float* y = out.get();
+        timed(st, n, 2 * n * sizeof(float), [&] { std::memcpy(y, x, n * sizeof(float)); });
+      });
+  benchmark::RegisterBenchmark(bench_name("bwd", "roof", "add", n).c_str(),
+                               [n](benchmark::State& st) {
+                                 buffer out = alloc(n);
+                                 const float* x = input_x();
+                                 const float* dy = input_dy();
+                                 float* dx = out.get();
+                                 timed(st, n, 3 * n * sizeof(float), [&] {
+                                   for (std::size_t i = 0; i < n; ++i) dx[i] = x[i] + dy[i];
+                                 });
+                               });
 }
 
 // Register each suite (defined in its own translation unit).

@@ -96,12 +96,24 @@ inline void check_overlap(const T* in, const T* out, std::size_t n, const char* 
                                 " (only exact in-place is allowed)");
 }
 
+// Batches per iteration of the body loop: the one place the unroll factor lives. 4 measured
+// faster than 1 on small arrays of cheap kernels (ReLU backward at 1K floats: 0.09-0.13 ->
+// 0.084 ns/element; sigmoid backward_from_y 0.21-0.23 -> 0.18-0.19), and no slower elsewhere
+// (AMD EPYC, AVX2; bench/ and its README notes). Each batch is still computed by the same code,
+// so results do not change.
+constexpr std::size_t elementwise_unroll = 4;
+
 // The one loop every elementwise driver runs: out[i] = f(in_0[i], ..., in_K-1[i]).
 template <class A, class T, class F, class... In, std::size_t... J>
 inline void map_impl(F&& f, T* out, std::size_t n, std::index_sequence<J...>, const In*... in) {
   using B = xsimd::batch<T, A>;
   constexpr std::size_t W = B::size;
+  constexpr std::size_t U = elementwise_unroll;
   std::size_t i = 0;
+  // In place (out == in) is safe: each batch is loaded before its own store, and never after.
+  for (; i + U * W <= n; i += U * W)
+    for (std::size_t u = 0; u < U; ++u)
+      simd::store(out + i + u * W, f(simd::load<B>(in + i + u * W)...));
   for (; i + W <= n; i += W) simd::store(out + i, f(simd::load<B>(in + i)...));
   if (i < n) {
     // Tail: pad with zeros, run the same batch code, copy back only the valid lanes.

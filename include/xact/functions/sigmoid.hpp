@@ -20,14 +20,29 @@ namespace xact {
 
 struct sigmoid {
   // num / (h + l), with rh = 1/h rounded: one correction step of the product against the
-  // exact denominator (num - q0 h is exact: two_prod, and q0 h is within an ulp of num).
+  // denominator h + l. num - q0 h is exact (residual); q0 l is a correction of about an ulp of
+  // q0, so rounding it costs ~2^-24 ulp of the result; the final fma rounds once. With a
+  // hardware fma this is 4 operations instead of 7 (sigmoid forward at 16K floats: 1.20 ->
+  // 1.02 ns/element on AMD EPYC AVX2), with the same measured error.
   template <class V>
   static V div_hl(const V& num, const V& h, const V& l, const V& rh) noexcept {
     const V q0 = num * rh;
-    V e;
-    const V p = simd::two_prod(q0, h, e);
-    const V res = ((num - p) - e) - q0 * l;
+    const V res = simd::fma(-q0, l, residual(q0, h, num));
     return simd::fma(res, rh, q0);
+  }
+
+  // c - a b with the product unrounded: one fma where fma rounds once (XACT_HAS_FMA holds for
+  // the scalar and the batch fma alike, so both take the same branch); otherwise through
+  // two_prod, as a separate fma would round the product and lose the whole residual.
+  template <class V>
+  static V residual(const V& a, const V& b, const V& c) noexcept {
+#if XACT_HAS_FMA
+    return simd::fma(-a, b, c);
+#else
+    V e;
+    const V p = simd::two_prod(a, b, e);
+    return (c - p) - e;
+#endif
   }
 
   template <class V>
@@ -68,9 +83,8 @@ struct sigmoid {
     const V n = simd::two_prod(dy, e, ne);
     const V rd = V(1) / d;
     const V q0 = n * rd;
-    V pe;
-    const V p = simd::two_prod(q0, d, pe);
-    const V res = (((n - p) - pe) + ne) - q0 * de;
+    // Residual n + ne - q0 (d + de): a correction of about an ulp of q0, rounded (see div_hl).
+    const V res = simd::fma(-q0, de, residual(q0, d, n) + ne);
     return simd::fma(res, rd, q0);
   }
 
