@@ -92,23 +92,20 @@ inline typename simd::traits<B>::scalar channel_total(const compensated_sum<B>& 
     return acc.s;
 }
 
-// One element batch: load NI inputs at in[j] + off, call f, store, accumulate the M terms.
+// One element batch: load NI inputs at in[j] + off, call f, store; the M terms go to t.
 template <class B, std::size_t K, std::size_t NI, std::size_t M, class T, class F>
 inline void channel_step(F& f, const std::array<B, K>& p, const std::array<const T*, NI>& in,
-                         std::size_t off, T* out, std::array<compensated_sum<B>, M>& acc) {
+                         std::size_t off, T* out, std::array<B, M>& t) {
   std::array<B, NI> v;
   for (std::size_t j = 0; j < NI; ++j) v[j] = simd::load<B>(in[j] + off);
-  std::array<B, M> t;
   const B r = f(p, v, t);
   if (out) simd::store(out + off, r);
-  for (std::size_t m = 0; m < M; ++m) acc[m].add(t[m]);
 }
 
-// The same for the last m < W elements, through a zero-padded copy.
+// The same for the last m < W elements, through a zero-padded copy; padded lanes' terms are 0.
 template <class B, std::size_t K, std::size_t NI, std::size_t M, class T, class F>
 inline void channel_tail(F& f, const std::array<B, K>& p, const std::array<const T*, NI>& in,
-                         std::size_t off, std::size_t m, T* out,
-                         std::array<compensated_sum<B>, M>& acc) {
+                         std::size_t off, std::size_t m, T* out, std::array<B, M>& t) {
   constexpr std::size_t W = B::size;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -121,7 +118,6 @@ inline void channel_tail(F& f, const std::array<B, K>& p, const std::array<const
     for (std::size_t k = 0; k < m; ++k) buf[j][k] = in[j][off + k];
   std::array<B, NI> v;
   for (std::size_t j = 0; j < NI; ++j) v[j] = B::load_aligned(buf[j]);
-  std::array<B, M> t;
   const B r = f(p, v, t);
   if (out) {
     r.store_aligned(buf[NI]);
@@ -129,80 +125,91 @@ inline void channel_tail(F& f, const std::array<B, K>& p, const std::array<const
   }
   if (M > 0) {
     const auto valid = first_lanes<B>(m);
-    for (std::size_t j = 0; j < M; ++j) acc[j].add(simd::select(valid, t[j], B(T(0))));
+    for (std::size_t j = 0; j < M; ++j) t[j] = simd::select(valid, t[j], B(T(0)));
   }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 }
 
+// Terms are added G at a time (a plain sum of G batches: error <= (G-1) eps of their
+// magnitudes) into the compensated accumulators: the compensated add, 4x dearer than a plain
+// one, then runs once per G batches, and its latency chain is G times shorter.
+constexpr std::size_t kGroup = 4;
+
+template <class B, std::size_t M>
+inline void add_terms(std::array<compensated_sum<B>, M>& acc, const std::array<B, M>* t,
+                      std::size_t g) {
+  for (std::size_t m = 0; m < M; ++m) {
+    B sum = t[0][m];
+    for (std::size_t k = 1; k < g; ++k) sum += t[k][m];
+    acc[m].add(sum);
+  }
+}
+
 // Runs of inner elements share one channel: the parameters are broadcast once per run. The
 // walk is in memory order (batch, then channel) over blocks of channels whose accumulators fit
-// a fixed stack buffer (one block, a single pass over memory, up to 256 channels of one float
-// sum with AVX2); on long runs U interleaved accumulators hide the compensated add's latency.
+// a 16 KiB stack buffer (a single pass over memory up to 256 channels of one float sum with
+// AVX2).
 template <class A, std::size_t K, std::size_t NI, std::size_t M, class T, class F>
 inline void channel_runs(std::size_t outer, std::size_t C, std::size_t inner,
                          const std::array<const T*, K>& params, const std::array<const T*, NI>& in,
                          T* out, const std::array<T*, M>& sums, F& f) {
   using B = xsimd::batch<T, A>;
   using Acc = std::array<compensated_sum<B>, M>;
-  constexpr std::size_t W = B::size;
-  constexpr std::size_t U = M == 0 ? 1 : (M == 1 ? 4 : 2);
-  // Accumulator sets in a 16 KiB stack buffer; short runs get one set per channel (nothing to
-  // interleave), so that more channels share a pass over memory.
+  constexpr std::size_t W = B::size, G = kGroup;
   constexpr std::size_t entries =
-      M == 0 ? U : std::max<std::size_t>(U, 16384 / ((M > 0 ? M : 1) * sizeof(compensated_sum<B>)));
-  const std::size_t u_eff = inner >= 4 * U * W ? U : 1;
-  const std::size_t cb = M == 0 ? C : entries / u_eff;
+      M == 0 ? 1 : std::max<std::size_t>(1, 16384 / ((M > 0 ? M : 1) * sizeof(compensated_sum<B>)));
+  const std::size_t cb = M == 0 ? C : entries;
   Acc acc[entries];
+  std::array<B, M> t[G];
   for (std::size_t c0 = 0; c0 < C; c0 += cb) {
     const std::size_t c1 = std::min(C, c0 + cb);
     if (M > 0)
-      for (std::size_t e = 0; e < (c1 - c0) * u_eff; ++e) acc[e] = Acc{};
+      for (std::size_t c = c0; c < c1; ++c) acc[c - c0] = Acc{};
     for (std::size_t b = 0; b < outer; ++b) {
       for (std::size_t c = c0; c < c1; ++c) {
         std::array<B, K> p;
         for (std::size_t k = 0; k < K; ++k) p[k] = B(params[k][c]);
-        Acc* a = acc + (M == 0 ? 0 : (c - c0) * u_eff);
+        Acc& a = acc[M == 0 ? 0 : c - c0];
         const std::size_t base = (b * C + c) * inner;
         T* o = out ? out + base : nullptr;
         std::array<const T*, NI> src;
         for (std::size_t j = 0; j < NI; ++j) src[j] = in[j] + base;
         std::size_t i = 0;
-        if (u_eff == U)
-          for (; i + U * W <= inner; i += U * W)
-            for (std::size_t u = 0; u < U; ++u) channel_step<B>(f, p, src, i + u * W, o, a[u]);
-        for (; i + W <= inner; i += W) channel_step<B>(f, p, src, i, o, a[0]);
-        if (i < inner) channel_tail<B>(f, p, src, i, inner - i, o, a[0]);
+        for (; i + G * W <= inner; i += G * W) {
+          for (std::size_t g = 0; g < G; ++g) channel_step<B>(f, p, src, i + g * W, o, t[g]);
+          add_terms<B, M>(a, t, G);
+        }
+        std::size_t g = 0;
+        for (; i + W <= inner; i += W) channel_step<B>(f, p, src, i, o, t[g++]);
+        if (i < inner) channel_tail<B>(f, p, src, i, inner - i, o, t[g++]);
+        if (g) add_terms<B, M>(a, t, g);
       }
     }
     if (M > 0)
       for (std::size_t c = c0; c < c1; ++c)
-        for (std::size_t m = 0; m < M; ++m) {
-          Acc* a = acc + (c - c0) * u_eff;
-          for (std::size_t u = 1; u < u_eff; ++u) a[0][m].add(a[u][m]);
-          sums[m][c] = channel_total(a[0][m]);
-        }
+        for (std::size_t m = 0; m < M; ++m) sums[m][c] = channel_total(acc[c - c0][m]);
   }
 }
 
 // Short runs (inner < channel_run_min; channels_last is inner = 1): the tensor is periodic with
 // period L = C * inner. The parameters are expanded into a stack tile covering the fewest
 // periods that fill whole batches (when that fits; else one period, in blocks ending on channel
-// and batch borders), and the tensor is walked tile by tile, with one lane-wise accumulator per
-// tile position in stack arrays, folded per channel at the end.
+// and batch borders), and the tensor is walked G tiles at a time, with one lane-wise
+// accumulator per tile position in stack arrays, folded per channel at the end.
 template <class A, std::size_t K, std::size_t NI, std::size_t M, class T, class F>
 inline void channel_tiles(std::size_t outer, std::size_t C, std::size_t inner,
                           const std::array<const T*, K>& params, const std::array<const T*, NI>& in,
                           T* out, const std::array<T*, M>& sums, F& f) {
   using B = xsimd::batch<T, A>;
-  constexpr std::size_t W = B::size;
+  constexpr std::size_t W = B::size, G = kGroup;
   constexpr std::size_t cap = kTileBytes / sizeof(T);  // elements per tile, a multiple of W
   static_assert(cap % W == 0 && cap >= 4 * W * W, "tile too small for this arch");
   const std::size_t L = C * inner;
   const std::size_t total = outer * L;
-  const std::size_t g = std::gcd(L, W);
-  const std::size_t reps = (L * (W / g) <= cap) ? W / g : 1;
+  const std::size_t g0 = std::gcd(L, W);
+  const std::size_t reps = (L * (W / g0) <= cap) ? W / g0 : 1;
   const std::size_t P = L * reps;
   const std::size_t unit = inner / std::gcd(inner, W) * W;
   const std::size_t block = (P <= cap) ? P : (cap / unit) * unit;
@@ -229,43 +236,55 @@ inline void channel_tiles(std::size_t outer, std::size_t C, std::size_t inner,
     for (std::size_t m = 0; m < M; ++m)
       for (std::size_t j = 0; j < padded; ++j) acc_s[m][j] = acc_c[m][j] = T(0);
 
-    auto segment = [&](std::size_t base, std::size_t seg) {
-      std::array<const T*, NI> src;
-      for (std::size_t j = 0; j < NI; ++j) src[j] = in[j] + base;
-      T* o = out ? out + base : nullptr;
+    // g rows starting at `base`, each `seg` long (<= len), one tile position batch at a time.
+    auto rows_at = [&](std::size_t base, std::size_t g, std::size_t seg) {
+      std::array<const T*, NI> src[G];
+      T* o[G];
+      for (std::size_t k = 0; k < g; ++k) {
+        for (std::size_t j = 0; j < NI; ++j) src[k][j] = in[j] + base + k * P;
+        o[k] = out ? out + base + k * P : nullptr;
+      }
+      std::array<B, M> t[G];
       for (std::size_t q = 0; q < seg; q += W) {
         std::array<B, K> p;
         for (std::size_t k = 0; k < K; ++k) p[k] = B::load_aligned(&tile[k][q]);
-        std::array<compensated_sum<B>, M> a;
-        for (std::size_t m = 0; m < M; ++m)
-          a[m] = compensated_sum<B>{B::load_aligned(&acc_s[m][q]), B::load_aligned(&acc_c[m][q])};
-        if (q + W <= seg)
-          channel_step<B>(f, p, src, q, o, a);
-        else
-          channel_tail<B>(f, p, src, q, seg - q, o, a);
-        for (std::size_t m = 0; m < M; ++m) {
-          a[m].s.store_aligned(&acc_s[m][q]);
-          a[m].c.store_aligned(&acc_c[m][q]);
+        for (std::size_t k = 0; k < g; ++k) {
+          if (q + W <= seg)
+            channel_step<B>(f, p, src[k], q, o[k], t[k]);
+          else
+            channel_tail<B>(f, p, src[k], q, seg - q, o[k], t[k]);
+        }
+        if (M > 0) {
+          std::array<compensated_sum<B>, M> a;
+          for (std::size_t m = 0; m < M; ++m)
+            a[m] = compensated_sum<B>{B::load_aligned(&acc_s[m][q]), B::load_aligned(&acc_c[m][q])};
+          add_terms<B, M>(a, t, g);
+          for (std::size_t m = 0; m < M; ++m) {
+            a[m].s.store_aligned(&acc_s[m][q]);
+            a[m].c.store_aligned(&acc_c[m][q]);
+          }
         }
       }
     };
-    for (std::size_t r = 0; r < rows; ++r) segment(r * P + j0, len);
-    if (rem > j0) segment(rows * P + j0, std::min(len, rem - j0));
+    std::size_t r = 0;
+    for (; r + G <= rows; r += G) rows_at(r * P + j0, G, len);
+    if (r < rows) rows_at(r * P + j0, rows - r, len);
+    if (rem > j0) rows_at(rows * P + j0, 1, std::min(len, rem - j0));
 
     // Fold: channel c owns positions t*L + c*inner + i (t < reps, i < inner) of the period.
     const std::size_t c0 = j0 / inner, c1 = reps == 1 ? (j0 + len) / inner : C;
     for (std::size_t m = 0; m < M; ++m)
       for (std::size_t c = c0; c < c1; ++c) {
-        compensated_sum<T> r;
+        compensated_sum<T> rs;
         T lo = T(0);
         for (std::size_t t = 0; t < reps; ++t)
           for (std::size_t i = 0; i < inner; ++i) {
             const std::size_t j = t * L + c * inner + i - j0;
-            r.add(acc_s[m][j]);
+            rs.add(acc_s[m][j]);
             lo += acc_c[m][j];
           }
-        r.c += lo;
-        sums[m][c] = channel_total(r);
+        rs.c += lo;
+        sums[m][c] = channel_total(rs);
       }
   }
 }

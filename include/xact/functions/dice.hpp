@@ -19,7 +19,8 @@
 //   takes the unbiased one (x n/(n-1)), as PyTorch's BatchNorm:
 //   running = (1 - momentum) running + momentum batch.
 //   Defined cases: a batch of one per feature (n = 1): var = 0, x - mean = 0 exactly, so
-//   p = sigmoid(0) = 1/2 (affine: sigmoid(beta)) and y = x (1 + alpha) / 2; the running mean is
+//   p = sigmoid(0) = 1/2 (affine: sigmoid(beta)), y = x (1 + alpha) / 2 and dx = dy (1 + alpha)/2
+//   exactly (dgamma = 0, dalpha and dbeta as the formulas say); the running mean is
 //   updated and the running variance is left as is (the unbiased variance of one value is
 //   undefined). A constant feature column: the corrected mean is the constant exactly, so the
 //   same p = 1/2 and y = x (1 + alpha) / 2 exactly; dx is finite and equal to dy (1 + alpha)/2
@@ -312,10 +313,17 @@ class dice {
                      const T* lo, const T* rstd) {
     using B = xsimd::batch<T, A>;
     const std::size_t C = features();
-    for (std::size_t c = 0; c < C; ++c) w(kK)[c] = Affine ? gamma[c] * rstd[c] : rstd[c];
-    // Pass 1: the three sums (and, with fixed statistics, dx itself).
+    // With one value per feature in training, x - mean is identically 0 and dx is the direct
+    // term alone: k = 0 makes it exact (u below would otherwise cancel k gz against k mean(gz)).
+    const bool single = Training && s.per_channel() == 1;
+    for (std::size_t c = 0; c < C; ++c)
+      w(kK)[c] = single ? T(0) : Affine ? gamma[c] * rstd[c] : rstd[c];
+    // Pass 1: the three sums, and u = dy (alpha + (1 - alpha) p) + k gz into dx: dx itself with
+    // fixed statistics; in training, pass 2 then only subtracts k (mean(gz) + xhat mean(gz xhat))
+    // and need not evaluate the sigmoid again (unless dx is x, which pass 2 must still read).
+    const bool keep_u = !Training || dx != x;
     const std::array<const T*, 7> p7{hi, lo, rstd, alpha.data(), gamma.data(), beta.data(), w(kK)};
-    channelwise<A>(s, p7, std::array<const T*, 2>{x, dy}, Training ? (T*)nullptr : dx,
+    channelwise<A>(s, p7, std::array<const T*, 2>{x, dy}, keep_u ? dx : (T*)nullptr,
                    std::array<T*, 3>{w(kS0), w(kS1), w(kS2)},
                    [](const std::array<B, 7>& p, const std::array<B, 2>& v, std::array<B, 3>& t) {
                      const B xh = dice_math::xhat(v[0], p[0], p[1], p[2]);
@@ -337,6 +345,15 @@ class dice {
     }
     if (!Training) return;
     // Pass 2: dx through the batch statistics.
+    if (keep_u) {
+      const std::array<const T*, 6> p6{hi, lo, rstd, w(kK), w(kM1), w(kM2)};
+      channelwise<A>(s, p6, std::array<const T*, 2>{x, dx}, dx, std::array<T*, 0>{},
+                     [](const std::array<B, 6>& p, const std::array<B, 2>& v, std::array<B, 0>&) {
+                       const B xh = dice_math::xhat(v[0], p[0], p[1], p[2]);
+                       return simd::fma(-p[3], simd::fma(xh, p[5], p[4]), v[1]);
+                     });
+      return;
+    }
     const std::array<const T*, 9> p9{hi,          lo,    rstd,   alpha.data(), gamma.data(),
                                      beta.data(), w(kK), w(kM1), w(kM2)};
     channelwise<A>(s, p9, std::array<const T*, 2>{x, dy}, dx, std::array<T*, 0>{},
