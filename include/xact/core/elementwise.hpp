@@ -6,6 +6,9 @@
 //                                            rounded); a pointer the op does not read may be null
 //   backward_from_x(op, x, dy, dx, n)        the same, naming the source explicitly
 //   backward_from_y(op, y, dy, dx, n)
+//   backward_with_param(op, x, dy, dx, n)    dx as backward_from_x, and returns the gradient of
+//                                            the op's one learnable scalar (Swish's beta),
+//                                            summed with compensation (see below)
 //
 // Any length, any alignment; the output may be exactly one of the inputs (in place), never a
 // partial overlap. The body runs one SIMD batch at a time; the tail (n not a multiple of the
@@ -17,6 +20,7 @@
 //   V backward_from_x(V x, V dy) const
 //   V backward_from_y(V y, V dy) const
 //   V backward(V x, V y, V dy) const          (needs both)
+//   V backward_param_from_x(V x, V dy, V& dparam) const   (for backward_with_param)
 // and optionally `void check_backward_from_y() const`, which throws when y cannot determine
 // the derivative (LeakyReLU with slope <= 0).
 //
@@ -32,6 +36,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "accumulate.hpp"
 #include "simd.hpp"
 
 namespace xact {
@@ -67,6 +72,14 @@ template <class Op, class V>
 struct has_backward_xy<Op, V,
                        void_t<decltype(std::declval<const Op&>().backward(
                            std::declval<V>(), std::declval<V>(), std::declval<V>()))>>
+    : std::true_type {};
+
+template <class Op, class V, class = void>
+struct has_backward_param_from_x : std::false_type {};
+template <class Op, class V>
+struct has_backward_param_from_x<Op, V,
+                                 void_t<decltype(std::declval<const Op&>().backward_param_from_x(
+                                     std::declval<V>(), std::declval<V>(), std::declval<V&>()))>>
     : std::true_type {};
 
 template <class Op, class = void>
@@ -213,6 +226,63 @@ inline void backward(const Op& op, const T* x, const T* y, const T* dy, T* dx, s
   }
 }
 
+// Backward for an op with one learnable scalar parameter p (Swish's beta), fused in one pass:
+//   dx[i] = dy[i] * df/dx(x[i])          and the return value   sum_i dy[i] * df/dp(x[i]).
+// The op provides `V backward_param_from_x(V x, V dy, V& dparam) const`: it returns the dx term
+// and sets dparam to the element's term of the sum. Any length, any alignment, dx may be exactly
+// x or dy (in place); no heap allocation. dx[i] is bit-identical to backward_from_x's.
+// The sum is compensated (compensated_sum per lane, then reduce() in lane order): its error is
+// about 2 eps |sum| + n eps^2 sum |terms|, not n eps sum |terms|. It is deterministic for a given
+// n and arch; elements fall into lanes by i mod W, so another SIMD width may differ in the last
+// bit. The tail runs through the same batch code on a zero-padded stack copy, and the padded
+// lanes' terms are replaced by exact zeros (a select, whatever the op computes for x = dy = 0),
+// so padding never changes the sum. n = 0 returns 0.
+template <class A = xsimd::default_arch, class Op, class T>
+inline T backward_with_param(const Op& op, const T* x, const T* dy, T* dx, std::size_t n) {
+  using B = xsimd::batch<T, A>;
+  static_assert(detail::has_backward_param_from_x<Op, B>::value,
+                "xact::backward_with_param: op has no backward_param_from_x(x, dy, dparam)");
+  if (n == 0) return T(0);
+  if (!x) detail::throw_null("x");
+  if (!dy) detail::throw_null("dy");
+  if (!dx) detail::throw_null("dx");
+  detail::check_overlap(x, dx, n, "x");
+  detail::check_overlap(dy, dx, n, "dy");
+  constexpr std::size_t W = B::size;
+  compensated_sum<B> acc;
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) {
+    B dp;
+    const B g = op.backward_param_from_x(simd::load<B>(x + i), simd::load<B>(dy + i), dp);
+    simd::store(dx + i, g);
+    acc.add(dp);
+  }
+  if (i < n) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
+    const std::size_t m = n - i;
+    alignas(A::alignment()) T buf[4][W] = {};  // x, dy, dx, lane-valid flags
+    for (std::size_t j = 0; j < m; ++j) {
+      buf[0][j] = x[i + j];
+      buf[1][j] = dy[i + j];
+      buf[3][j] = T(1);
+    }
+    B dp;
+    const B g = op.backward_param_from_x(B::load_aligned(buf[0]), B::load_aligned(buf[1]), dp);
+    g.store_aligned(buf[2]);
+    acc.add(simd::select(B::load_aligned(buf[3]) != B(0), dp, B(0)));
+    for (std::size_t j = 0; j < m; ++j) dx[i + j] = buf[2][j];
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+  }
+  return reduce(acc);
+}
+
 // ---- contiguous ranges: std::vector, std::array, std::span, Eigen vectors ------------------
 
 namespace detail {
@@ -288,6 +358,17 @@ inline void backward(const Op& op, const X& x, const Yr& y, const DY& dy, DX&& d
   if (hy) detail::check_sizes(n, detail::range_size(y), "y and dy");
   if (n != 0 && !hx && !hy) throw std::invalid_argument("xact::backward: neither x nor y given");
   backward<A>(op, hx ? x.data() : nullptr, hy ? y.data() : nullptr, dy.data(), dx.data(), n);
+}
+
+template <class A = xsimd::default_arch, class Op, class X, class DY, class DX,
+          std::enable_if_t<detail::is_plain_range_v<X> && detail::is_plain_range_v<DY> &&
+                               detail::is_plain_range_v<DX>,
+                           int> = 0>
+inline detail::range_value_t<const X> backward_with_param(const Op& op, const X& x, const DY& dy,
+                                                          DX&& dx) {
+  detail::check_sizes(detail::range_size(x), detail::range_size(dy), "x and dy");
+  detail::check_sizes(detail::range_size(x), detail::range_size(dx), "x and dx");
+  return backward_with_param<A>(op, x.data(), dy.data(), dx.data(), detail::range_size(x));
 }
 
 }  // namespace xact
