@@ -72,8 +72,8 @@ struct identity {
 };
 
 constexpr std::size_t hidden = 16;
-constexpr int steps = 2000;
-constexpr int report[] = {0, 100, 500, steps - 1};
+constexpr int steps = 1000;
+constexpr int report[] = {0, 100, 300, steps - 1};
 
 struct result {
   double loss[4];
@@ -162,7 +162,7 @@ void row(const dataset& d, const char* name, const Act& act) {
 
 void table(const dataset& d) {
   std::printf("%s: 2-%zu-1 network, Adam, %d full-batch steps\n", d.name, hidden, steps);
-  std::printf("  %-22s %8s %8s %8s %8s %10s\n", "activation", "loss@0", "@100", "@500", "@final",
+  std::printf("  %-22s %8s %8s %8s %8s %10s\n", "activation", "loss@0", "@100", "@300", "@final",
               "accuracy");
   row(d, "none (identity)", identity{});
   row(d, "sigmoid", xact::sigmoid{});
