@@ -30,6 +30,10 @@
 //    xsimd's default batch (__m256 on AVX, __m128 on SSE2) is converted to that batch with no
 //    memory round trip; any other packet (Eigen's half packets) runs the scalar form lane by
 //    lane. Both give the bit-identical results of the array drivers.
+//
+// 3. Softmax and log-softmax along each row of a matrix (rows = samples), and Dice with its
+//    statistics per column (columns = features), for either storage order: see their sections
+//    below.
 #pragma once
 
 #include <Eigen/Core>
