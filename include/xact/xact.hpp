@@ -3,10 +3,13 @@
 #pragma once
 
 #include "core/accumulate.hpp"
+#include "core/channelwise.hpp"
 #include "core/elementwise.hpp"
 #include "core/math.hpp"
 #include "core/simd.hpp"
+#include "functions/dice.hpp"
 #include "functions/leaky_relu.hpp"
+#include "functions/prelu.hpp"
 #include "functions/relu.hpp"
 #include "functions/sigmoid.hpp"
 #include "functions/softmax.hpp"
