@@ -11,7 +11,9 @@
 #include <cstdio>
 #include <string>
 #include <vector>
+#include <xact/functions/leaky_relu.hpp>
 #include <xact/functions/prelu.hpp>
+#include <xact/functions/swish.hpp>
 #include <xact/functions/x_min_exp.hpp>
 #include <xact/xact.hpp>
 
@@ -94,7 +96,9 @@ int main(int argc, char** argv) {
   std::vector<panel_data> panels;
   panels.push_back(sample("sigmoid", xact::sigmoid{}));
   panels.push_back(sample("relu", xact::relu{}));
+  panels.push_back(sample("leaky_relu (slope = 0.01)", xact::leaky_relu{}));
   panels.push_back(sample("prelu (alpha = 0.25)", xact::prelu{0.25}));
+  panels.push_back(sample("swish (beta = 1)", xact::swish{}));
   panels.push_back(sample("x_min_exp: x min(1, e^x)", xact::x_min_exp{}));
 
   const int n = int(panels.size()), rows = (n + cols - 1) / cols;

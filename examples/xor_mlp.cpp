@@ -15,7 +15,9 @@
 #include <random>
 #include <string>
 #include <vector>
+#include <xact/functions/leaky_relu.hpp>
 #include <xact/functions/prelu.hpp>
+#include <xact/functions/swish.hpp>
 #include <xact/functions/x_min_exp.hpp>
 #include <xact/xact.hpp>
 
@@ -167,7 +169,9 @@ void table(const dataset& d) {
   row(d, "none (identity)", identity{});
   row(d, "sigmoid", xact::sigmoid{});
   row(d, "relu", xact::relu{});
+  row(d, "leaky_relu (0.01)", xact::leaky_relu{});
   row(d, "prelu (alpha 0.25)", xact::prelu{0.25});
+  row(d, "swish (beta 1)", xact::swish{});
   row(d, "x_min_exp", xact::x_min_exp{});
   std::printf(
       "  (loss: mean cross-entropy, ln 2 = 0.6931 is a coin flip; accuracy: predicted\n"
