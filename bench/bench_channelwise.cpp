@@ -260,7 +260,6 @@ void run_dice(benchmark::State& st, std::size_t n, bool xact_impl, bool fwd) {
   const float* x = input_x();
   const float* dy = input_dy();
   runner run;
-  std::shared_ptr<void> keep;
   if (xact_impl) {
 #ifdef XB_HAVE_XACT_DICE
     auto d = std::make_shared<xact::dice<float>>(kFeat);
