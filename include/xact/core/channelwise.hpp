@@ -18,17 +18,21 @@
 // same math gives the same bits.
 //
 // The walk. Every layout is seen as [outer, C, inner] (channels_last is [N * inner, C, 1]).
-//  - inner >= kRun: runs of inner elements share one channel: each run goes through SIMD batches
-//    with the parameters broadcast, the tail through the same batch code on a padded stack copy
-//    with the padded lanes masked out of the sums; four interleaved accumulators per term hide
-//    the latency of the compensated add.
-//  - inner < kRun (channels_last, [N, C] tables): the tensor is periodic with period L = C*inner.
-//    The parameters are expanded once into a stack tile covering L * W elements (a multiple of
-//    the batch width W) when that fits, else L elements in blocks that end on channel borders;
-//    the tensor is then walked tile by tile with one lane-wise accumulator per tile position,
-//    folded per channel at the end.
-// No heap allocation: the tiles and accumulators live in fixed stack buffers of at most
-// (K + 2M) * kTileBytes bytes.
+//  - inner >= 4W, or a multiple of W (W = batch width): runs of inner elements share one channel:
+//    each run goes through SIMD batches with the parameters broadcast, the tail through the
+//    same batch code on a padded stack copy with the padded lanes masked out of the sums. The
+//    walk is in memory order over blocks of channels whose accumulators fit 16 KiB of stack.
+//  - shorter runs (channels_last, [N, C] tables): the tensor is periodic with period L = C*inner.
+//    The parameters are expanded into a stack tile covering the fewest periods that fill whole
+//    batches when that fits (else one period, in blocks ending on channel and batch borders);
+//    the tensor is walked tile by tile with one lane-wise accumulator per tile position, folded
+//    per channel (compensated) at the end.
+// Sums: terms are added 4 batches at a time (a plain sum of 4) into Neumaier accumulators: the
+// error bound is about 2 eps |sum| + 1.5 eps sum|terms| whatever the count (a plain running
+// sum's grows as n eps sum|terms|), and in practice a million terms come out within an ulp of
+// the exact sum (test_prelu: 0 ulp over 2^20 + 37 products). A
+// term or partial sum of +-inf gives +-inf (not the NaN of inf - inf in the correction).
+// No heap allocation: stack buffers of at most (K + 2M) * kTileBytes + 16 KiB bytes.
 #pragma once
 
 #include <algorithm>
