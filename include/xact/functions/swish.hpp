@@ -44,15 +44,23 @@ struct swish {
   }
 
  private:
-  // x clamped to the finite range (NaN kept) and t = beta x = th + tl exactly. tl is 0 where it
-  // is not meaningful: |t| beyond `lim` (e^-|t| has underflowed anyway), t = +-inf, or the
-  // Dekker split of a huge operand overflowed (builds without an fma).
+  // x clamped to the finite range (NaN kept), xs = xc scaled by 2^-120 (2^-1000) where
+  // |x| >= 2^64 (2^512), and t = beta x = th + tl exactly: the product is taken on xs and scaled
+  // back (exact), so that Dekker's split (builds without an fma) cannot overflow on a huge x.
+  // tl is 0 where it is not meaningful: |t| beyond `lim` (e^-|t| has underflowed anyway),
+  // t = +-inf, or a split that still overflowed (|beta| > 2^100: then tl is lost, baseline only).
   template <class V>
-  void reduce(const V& x, V& xc, V& th, V& tl, const V& lim) const noexcept {
+  void reduce(const V& x, V& xc, V& xs, V& th, V& tl, const V& lim) const noexcept {
     using S = simd::scalar_t<V>;
+    constexpr bool F = sizeof(S) == 4;
     xc = simd::max(V(std::numeric_limits<S>::lowest()),
                    simd::min(V(std::numeric_limits<S>::max()), x));
-    th = simd::two_prod(V(static_cast<S>(beta)), xc, tl);
+    const auto isbig = simd::abs(xc) >= V(F ? S(0x1p64) : S(0x1p512));
+    xs = xc * simd::select(isbig, V(F ? S(0x1p-120) : S(0x1p-1000)), V(1));
+    const V up = simd::select(isbig, V(F ? S(0x1p120) : S(0x1p1000)), V(1));
+    th = simd::two_prod(V(static_cast<S>(beta)), xs, tl);
+    th = th * up;
+    tl = tl * up;
     tl = simd::select(simd::abs(th) <= lim, simd::select(tl == tl, tl, V(0)), V(0));
   }
 
@@ -72,14 +80,14 @@ struct swish {
     constexpr bool F = sizeof(S) == 4;
     // |x| >= big is scaled by 2^-sh (exact) before it multiplies e's mantissa.
     const V big = V(F ? S(0x1p64) : S(0x1p512));
-    const V unbig = V(F ? S(0x1p-120) : S(0x1p-1000));
     const V sh = V(F ? S(120) : S(1000));
     // Where x e^-|t| < 2^-151 for sure: |x| < 2^64 and |t| > 150, or any x and |t| > 194
     // (float); 1102 and 1458 for double. Clamping there keeps k in scale2's range.
     const V lim_small = V(F ? S(150) : S(1102));
     const V lim_big = V(F ? S(194) : S(1458));
     V xc, t, tl;
-    reduce(x, xc, t, tl, lim_big);
+    V xs;
+    reduce(x, xc, xs, t, tl, lim_big);
     const auto isbig = simd::abs(xc) >= big;
     const auto pos = t >= V(0);  // false for NaN: NaN takes the t < 0 path and propagates
     const V a = simd::max(-simd::select(isbig, lim_big, lim_small), -simd::abs(t));
@@ -92,7 +100,6 @@ struct swish {
     const V h = V(1) + eh;
     const V l = (eh - (h - V(1))) + detail::scale2(pl, ke);  // Fast2Sum: 1 >= eh
     // Numerator: x (t >= 0) or x e's mantissa, exact as nh + nl.
-    const V xs = xc * simd::select(isbig, unbig, V(1));
     V nl;
     const V nh0 = simd::two_prod(xs, ph, nl);
     const V nh = simd::select(pos, x, nh0);
@@ -169,7 +176,8 @@ struct swish {
     using S = simd::scalar_t<V>;
     const V lim = V(sizeof(S) == 4 ? S(150) : S(1100));
     V xc, tl;
-    reduce(x, xc, t, tl, lim);
+    V xs;
+    reduce(x, xc, xs, t, tl, lim);
     const auto pos = t >= V(0);
     const V tc = simd::max(-lim, simd::min(lim, t));  // NaN kept
     V pl, kf;
