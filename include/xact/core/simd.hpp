@@ -14,9 +14,22 @@
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
 
+// -ffast-math (-Ofast) = -ffinite-math-only (the compiler may assume no NaN and no inf: NaN
+// checks fold to false, so NaN propagation and the documented +-inf results are gone) plus
+// -fassociative-math (it may rewrite (a + b) - b as a, which would erase the rounding steps that
+// exp's range reduction, Fast2Sum and Dekker's product rely on). xact keeps the second working:
+// under __FAST_MATH__ (or XACT_FAST_MATH_BARRIERS, for -fassociative-math given alone, which
+// defines no macro) those steps go through simd::opaque, which the optimizer cannot see through.
+// Finite inputs then keep their error bounds; NaN and inf are the user's risk, hence the warning.
 #if defined(__FAST_MATH__) && !defined(XACT_ALLOW_FAST_MATH)
 #warning \
-    "xact: -ffast-math (or -Ofast) lets the compiler assume no NaN and no inf: NaN propagation and the +-inf results documented by xact are not guaranteed under it. Define XACT_ALLOW_FAST_MATH to silence this warning."
+    "xact: -ffast-math (or -Ofast, -ffinite-math-only): NaN and inf inputs give unspecified results (no NaN propagation, no +-inf limits); finite inputs keep xact's error bounds. Define XACT_ALLOW_FAST_MATH to silence this warning."
+#endif
+#if (defined(__FAST_MATH__) || defined(XACT_FAST_MATH_BARRIERS)) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define XACT_OPAQUE 1
+#else
+#define XACT_OPAQUE 0
 #endif
 
 // Does the batch fma of the default arch round once? The scalar fma must then round once too,
@@ -76,6 +89,37 @@ inline T fma(T a, T b, T c) noexcept {
 #endif
 }
 
+// opaque(v) == v, but the optimizer cannot know it (empty asm with v in a register), so no
+// algebraic rewrite crosses it: (opaque(a + b) - b) stays a rounding of a. A no-op (not even a
+// register constraint) unless XACT_OPAQUE (fast-math, see the top of this file).
+template <class V>
+inline V opaque(V v) noexcept {
+#if XACT_OPAQUE
+  if constexpr (is_batch<V>::value) {
+    auto r = v.data;
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__("" : "+x"(r));
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__("" : "+w"(r));
+#else
+    __asm__("" : "+m"(r));
+#endif
+    return V(r);
+  } else {
+#if defined(__x86_64__) && defined(__SSE2__)
+    __asm__("" : "+x"(v));
+#elif defined(__aarch64__)
+    __asm__("" : "+w"(v));
+#else
+    __asm__("" : "+m"(v));
+#endif
+    return v;
+  }
+#else
+  return v;
+#endif
+}
+
 // a * b = p + e exactly (p = a * b rounded). With a hardware fma, e = fma(a, b, -p); without,
 // Dekker's product on Veltkamp halves. Exact unless a * b over- or underflows.
 template <class V>
@@ -87,11 +131,27 @@ inline V two_prod(const V& a, const V& b, V& e) noexcept {
   using S = scalar_t<V>;
   const V split = V(sizeof(S) == 4 ? S(4097) : S(134217729));  // 2^12 + 1, 2^27 + 1
   const V ca = split * a, cb = split * b;
-  const V ah = ca - (ca - a), al = a - ah;
-  const V bh = cb - (cb - b), bl = b - bh;
+  const V ah = ca - simd::opaque(ca - a), al = a - ah;
+  const V bh = cb - simd::opaque(cb - b), bl = b - bh;
   e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
 #endif
   return p;
+}
+
+// a + b = s + e exactly (s = a + b rounded). fast_two_sum needs |a| >= |b| (or a = 0);
+// two_sum takes any a, b. Both through opaque, so -ffast-math cannot fold e to 0.
+template <class V>
+inline V fast_two_sum(const V& a, const V& b, V& e) noexcept {
+  const V s = a + b;
+  e = b - (simd::opaque(s) - a);
+  return s;
+}
+template <class V>
+inline V two_sum(const V& a, const V& b, V& e) noexcept {
+  const V s = a + b;
+  const V bb = simd::opaque(s) - a;
+  e = (a - simd::opaque(s - bb)) + (b - bb);
+  return s;
 }
 
 template <class T, class A>
@@ -204,8 +264,8 @@ inline V copysign(const V& mag, const V& sgn) noexcept {
   using S = scalar_t<V>;
   const V sign_bit = V(S(-0.0));
   if constexpr (is_batch<V>::value) {
-    return xsimd::bitwise_or(xsimd::bitwise_andnot(mag, sign_bit),
-                             xsimd::bitwise_and(sgn, sign_bit));
+    // |mag| | sign(sgn). (Not bitwise_andnot: in xsimd 8.1 it is ~a & b on SSE/AVX.)
+    return xsimd::bitwise_or(xsimd::abs(mag), xsimd::bitwise_and(sgn, sign_bit));
   } else {
     return std::copysign(mag, sgn);
   }
