@@ -222,7 +222,8 @@ inline xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& m, T a,
 
 template <class T, class A>
 inline xsimd::batch_bool<T, A> isnan(const xsimd::batch<T, A>& a) noexcept {
-  return a != a;
+  // Not a != a: xsimd 8.1's AVX operator!= is the ordered compare, false for NaN.
+  return !(a == a);
 }
 template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
 inline bool isnan(T a) noexcept {
