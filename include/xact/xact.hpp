@@ -13,6 +13,8 @@
 #include "functions/relu.hpp"
 #include "functions/sigmoid.hpp"
 #include "functions/softmax.hpp"
+#include "functions/softplus.hpp"
 #include "functions/swish.hpp"
+#include "functions/tanh.hpp"
 #include "functions/x_min_exp.hpp"
 #include "version.hpp"

@@ -7,6 +7,8 @@
 // long-double reference, strict ULP (down to the subnormal spacing).
 #pragma once
 
+#include <limits>
+
 #include "simd.hpp"
 
 namespace xact {
@@ -100,10 +102,12 @@ inline V exp(const V& x) noexcept {
   // (no garbage exponent, no signed-shift UB in the scalar path). For non-NaN x they are equal.
   const V xn = simd::max(V(C::lo), simd::min(V(C::hi), x));
   const V xk = simd::max(simd::min(x, V(C::hi)), V(C::lo));
-  const V tk = simd::fma(xk, V(C::log2e), V(C::round_magic));
+  // opaque: under -ffast-math, (t + magic) - magic must not fold back to t.
+  const V tk = simd::opaque(simd::fma(xk, V(C::log2e), V(C::round_magic)));
   const V kf = tk - V(C::round_magic);
   const I k = simd::to_bits(tk) - simd::to_bits(V(C::round_magic));
-  V r = simd::fma(-kf, V(C::ln2_hi), xn);
+  // opaque: without an fma, -ffast-math would merge the two steps into one by ln2 rounded.
+  V r = simd::opaque(simd::fma(-kf, V(C::ln2_hi), xn));
   r = simd::fma(-kf, V(C::ln2_lo), r);
   const V q = detail::exp_poly_q(r);
   const V p = V(1) + simd::fma(r * r, q, r);
@@ -111,7 +115,160 @@ inline V exp(const V& x) noexcept {
   // second product rounds once, also when the result is subnormal or overflows.
   const I k1 = k >> 1;
   const I k2 = k - k1;
-  return (p * detail::pow2i<V>(k1)) * detail::pow2i<V>(k2);
+  // opaque: -ffast-math would otherwise form 2^k1 * 2^k2 first, which overflows.
+  return simd::opaque(p * detail::pow2i<V>(k1)) * detail::pow2i<V>(k2);
+}
+
+// e^x 2^N rounded once, for 0 <= N <= 8: exp's steps with N added to k, so a result that lands
+// in the subnormals is rounded there once, not as e^x first and then scaled. The low clamp is
+// 6 lower than exp's (8 ln2 < 6), so e^lo 2^N still rounds to 0.
+// Error: as exp's (the same steps; only the final scaling differs).
+template <int N, class V>
+inline V exp_scaled(const V& x) noexcept {
+  static_assert(N >= 0 && N <= 8, "exp_scaled: 0 <= N <= 8");
+  using C = detail::exp_constants<simd::scalar_t<V>>;
+  using I = simd::int_t<V>;
+  const V lo = V(C::lo) - V(6);
+  const V xn = simd::max(lo, simd::min(V(C::hi), x));
+  const V xk = simd::max(simd::min(x, V(C::hi)), lo);
+  const V tk = simd::opaque(simd::fma(xk, V(C::log2e), V(C::round_magic)));
+  const V kf = tk - V(C::round_magic);
+  const I k = simd::to_bits(tk) - simd::to_bits(V(C::round_magic)) + I(N);
+  // opaque: without an fma, -ffast-math would merge the two steps into one by ln2 rounded.
+  V r = simd::opaque(simd::fma(-kf, V(C::ln2_hi), xn));
+  r = simd::fma(-kf, V(C::ln2_lo), r);
+  const V p = V(1) + simd::fma(r * r, detail::exp_poly_q(r), r);
+  const I k1 = k >> 1;
+  const I k2 = k - k1;
+  // opaque: -ffast-math would otherwise form 2^k1 * 2^k2 first, which overflows.
+  return simd::opaque(p * detail::pow2i<V>(k1)) * detail::pow2i<V>(k2);
+}
+
+namespace detail {
+
+// x = k ln2 + r with |r| <= ln2/2 (+ a little), for x in [C::lo, C::hi]. xn may be NaN (it flows
+// into r); xk must not (k is read from it). Returns r; k as an integer. Same steps as exp's.
+template <class V>
+inline V exp_reduce(const V& xn, const V& xk, simd::int_t<V>& k) noexcept {
+  using C = exp_constants<simd::scalar_t<V>>;
+  // opaque: under -ffast-math, (t + magic) - magic must not fold back to t.
+  const V tk = simd::opaque(simd::fma(xk, V(C::log2e), V(C::round_magic)));
+  const V kf = tk - V(C::round_magic);
+  k = simd::to_bits(tk) - simd::to_bits(V(C::round_magic));
+  const V r = simd::opaque(simd::fma(-kf, V(C::ln2_hi), xn));
+  return simd::fma(-kf, V(C::ln2_lo), r);
+}
+
+}  // namespace detail
+
+// e^x - 1 for every x, without the cancellation of exp(x) - 1 near 0. x = k ln2 + r + rl (r's
+// rounding error rl kept), e^x = 2^k (1 + r + c) with c = rl (1 + r) + r^2 q(r) (exp's
+// polynomial); then e^x - 1 = ((2^k - 1) + 2^k r) + 2^k c, the first sum kept exact (Fast2Sum:
+// |2^k - 1| >= |2^k r| for |r| < 0.35, or 2^k - 1 = 0) and one rounding at the end. 2^k - 1 is
+// exact for |k| <= mantissa bits (beyond, the -1 or the 2^k is below half an ulp). 2^k is
+// applied as 2^k1 2^k2 (both normal) so nothing overflows before the true result does.
+// expm1(+-0) = +-0, expm1(-inf) = -1, expm1(+inf) = +inf, NaN propagates.
+// Error (tests/test_math_ext.cpp, strict ULP): float <= 1 ulp, double <= 1 ulp (strided walks).
+template <class V>
+inline V expm1(const V& x) noexcept {
+  using S = simd::scalar_t<V>;
+  using C = detail::exp_constants<S>;
+  using I = simd::int_t<V>;
+  // Below lo, e^x < 2^-60 (float) / 2^-115 (double): the result is -1 rounded.
+  const V lo = V(sizeof(S) == 4 ? S(-42) : S(-80));
+  const V xn = simd::max(lo, simd::min(V(C::hi), x));  // keeps NaN (flows into r)
+  const V xk = simd::max(simd::min(x, V(C::hi)), lo);  // drops NaN (k is read from it)
+  // opaque: under -ffast-math, (t + magic) - magic must not fold back to t.
+  const V tk = simd::opaque(simd::fma(xk, V(C::log2e), V(C::round_magic)));
+  const V kf = tk - V(C::round_magic);
+  const I k = simd::to_bits(tk) - simd::to_bits(V(C::round_magic));
+  const V rh = simd::fma(-kf, V(C::ln2_hi), xn);  // exact: k ln2_hi has few bits
+  V rl;
+  const V r = simd::fast_two_sum(rh, -(kf * V(C::ln2_lo)), rl);
+  const V c = simd::fma(r * r, detail::exp_poly_q(r), simd::fma(rl, r, rl));
+  const I k1 = k >> 1;
+  const I k2 = k - k1;
+  const V s1 = detail::pow2i<V>(k1);
+  // 2^k (1 + r + c) - 1 = (A + s1 r + s1 c) 2^k2 with A = 2^k1 - 2^-k2: exact scalings.
+  const V a = s1 - detail::pow2i<V>(I(0) - k2);
+  const V b = s1 * r;
+  V sl;
+  const V sh = simd::fast_two_sum(a, b, sl);
+  const V res = (sh + simd::fma(s1, c, sl)) * detail::pow2i<V>(k2);
+  return simd::select(x == V(0), x, res);  // keeps -0 (the sum rounds -0 to +0)
+}
+
+namespace detail {
+
+// log(u + c) for u > 0 finite, |c| <= ulp(u)/2 (the exact remainder of a rounded 1 + x):
+// u = 2^k m with m in [sqrt2/2, sqrt2), f = m - 1 (exact), s = f / (2 + f), and
+// log(1 + f) = 2 atanh(s) = f - (f^2/2 - s (f^2/2 + R(s^2))) with R the atanh series tail
+// (Taylor coefficients 2/(2n+1): s^2 <= 0.0295, so 4 terms leave < 2^-27 relative for float,
+// 10 terms < 2^-56 for double). s's rounding only reaches the small s * (...) term.
+// c enters as c/u = c 2^-k / (1 + f), with 1/(1 + f) = (1 - s)/(1 + s) ~ 1 - 2s + 2s^2
+// (relative error 2s^3 < 0.011 on a term below 1.5 ulp of the result).
+template <class V>
+inline V log_core(const V& u, const V& c) noexcept {
+  using S = simd::scalar_t<V>;
+  using C = exp_constants<S>;
+  using I = simd::int_t<V>;
+  // sqrt(2)/2 rounded down, as bits: subtracting it maps m in [sqrt2/2, sqrt2) to exponent 0.
+  const I off = simd::to_bits(V(sizeof(S) == 4 ? S(0x1.6a09e6p-1f) : S(0x1.6a09e667f3bccp-1)));
+  const I one = simd::to_bits(V(1));
+  const I mant = (I(1) << C::mantissa_bits) - I(1);
+  const I iu = simd::to_bits(u) - off;
+  const I k = iu >> C::mantissa_bits;  // u = 2^k m
+  const V m = simd::from_bits<V>((iu & mant) + off);
+  const V f = m - V(1);
+  const V s = f / (V(2) + f);
+  const V z = s * s;
+  V R;
+  if constexpr (sizeof(S) == 4) {
+    R = V(0x1.c71c72p-3f);                   // 2/9
+    R = simd::fma(R, z, V(0x1.24924ap-2f));  // 2/7
+    R = simd::fma(R, z, V(0x1.99999ap-2f));  // 2/5
+    R = simd::fma(R, z, V(0x1.555556p-1f));  // 2/3
+  } else {
+    R = V(0x1.8618618618618p-4);                   // 2/21
+    R = simd::fma(R, z, V(0x1.af286bca1af28p-4));  // 2/19
+    R = simd::fma(R, z, V(0x1.e1e1e1e1e1e1ep-4));  // 2/17
+    R = simd::fma(R, z, V(0x1.1111111111111p-3));  // 2/15
+    R = simd::fma(R, z, V(0x1.3b13b13b13b14p-3));  // 2/13
+    R = simd::fma(R, z, V(0x1.745d1745d1746p-3));  // 2/11
+    R = simd::fma(R, z, V(0x1.c71c71c71c71cp-3));  // 2/9
+    R = simd::fma(R, z, V(0x1.2492492492492p-2));  // 2/7
+    R = simd::fma(R, z, V(0x1.999999999999ap-2));  // 2/5
+    R = simd::fma(R, z, V(0x1.5555555555555p-1));  // 2/3
+  }
+  R = R * z;
+  const V hfsq = V(0.5) * f * f;
+  // c 2^-k: 2^-k is a normal number for every k below 2^100; above, c/u is far below an ulp.
+  const V scale = simd::from_bits<V>(one - (k << C::mantissa_bits));
+  const V cs = simd::select(u < V(S(0x1p100)), c * scale, V(0));
+  const V corr = cs * simd::fma(V(2) * s, s - V(1), V(1));
+  const V kf = simd::from_bits<V>(k + simd::to_bits(V(C::round_magic))) - V(C::round_magic);
+  const V lo = simd::fma(kf, V(C::ln2_lo), corr) + s * (hfsq + R);
+  return simd::fma(kf, V(C::ln2_hi), f - (hfsq - lo));
+}
+
+}  // namespace detail
+
+// log(1 + x) for every x, accurate near 0: u = 1 + x rounded, c = (1 + x) - u exactly (TwoSum),
+// then log(u + c). log1p(+-0) = +-0, log1p(-1) = -inf, log1p(x < -1) = NaN, log1p(+inf) = +inf,
+// NaN propagates.
+// Error (tests/test_math_ext.cpp, strict ULP): float <= 1 ulp, double <= 1 ulp (strided walks).
+template <class V>
+inline V log1p(const V& x) noexcept {
+  using S = simd::scalar_t<V>;
+  V c;
+  const V u = simd::two_sum(V(1), x, c);
+  // u <= 0, inf or NaN: the core's bit tricks do not apply; pick the answer afterwards.
+  const V ok = simd::select((u > V(0)) & (u < V(std::numeric_limits<S>::infinity())), u, V(1));
+  const V res = detail::log_core(ok, c);
+  const V inf = V(std::numeric_limits<S>::infinity());
+  V special = simd::select(u == V(0), -inf, x + inf);  // +inf (x = +inf), NaN (x NaN)
+  special = simd::select(u < V(0), V(std::numeric_limits<S>::quiet_NaN()), special);
+  return simd::select(x == V(0), x, simd::select(ok == u, res, special));
 }
 
 }  // namespace math
