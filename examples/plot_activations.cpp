@@ -13,7 +13,9 @@
 #include <vector>
 #include <xact/functions/leaky_relu.hpp>
 #include <xact/functions/prelu.hpp>
+#include <xact/functions/softplus.hpp>
 #include <xact/functions/swish.hpp>
+#include <xact/functions/tanh.hpp>
 #include <xact/functions/x_min_exp.hpp>
 #include <xact/xact.hpp>
 
@@ -95,9 +97,11 @@ int main(int argc, char** argv) {
   const char* path = argc > 1 ? argv[1] : "activations.svg";
   std::vector<panel_data> panels;
   panels.push_back(sample("sigmoid", xact::sigmoid{}));
+  panels.push_back(sample("tanh", xact::tanh{}));
   panels.push_back(sample("relu", xact::relu{}));
   panels.push_back(sample("leaky_relu (slope = 0.01)", xact::leaky_relu{}));
   panels.push_back(sample("prelu (alpha = 0.25)", xact::prelu{0.25}));
+  panels.push_back(sample("softplus (beta = 1)", xact::softplus{}));
   panels.push_back(sample("swish (beta = 1)", xact::swish{}));
   panels.push_back(sample("x_min_exp: x min(1, e^x)", xact::x_min_exp{}));
 

@@ -17,7 +17,9 @@
 #include <vector>
 #include <xact/functions/leaky_relu.hpp>
 #include <xact/functions/prelu.hpp>
+#include <xact/functions/softplus.hpp>
 #include <xact/functions/swish.hpp>
+#include <xact/functions/tanh.hpp>
 #include <xact/functions/x_min_exp.hpp>
 #include <xact/xact.hpp>
 
@@ -168,9 +170,11 @@ void table(const dataset& d) {
               "accuracy");
   row(d, "none (identity)", identity{});
   row(d, "sigmoid", xact::sigmoid{});
+  row(d, "tanh", xact::tanh{});
   row(d, "relu", xact::relu{});
   row(d, "leaky_relu (0.01)", xact::leaky_relu{});
   row(d, "prelu (alpha 0.25)", xact::prelu{0.25});
+  row(d, "softplus", xact::softplus{});
   row(d, "swish (beta 1)", xact::swish{});
   row(d, "x_min_exp", xact::x_min_exp{});
   std::printf(
