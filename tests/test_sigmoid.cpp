@@ -78,6 +78,14 @@ TYPED_TEST(Sigmoid, BackwardSpecialValues) {
   EXPECT_TRUE(std::isnan(s.backward_from_x(T(1), L::quiet_NaN())));
   EXPECT_TRUE(std::isnan(s.backward_from_y(L::quiet_NaN(), T(1))));
   EXPECT_TRUE(std::isnan(s.backward_from_y(T(0.5), L::quiet_NaN())));
+  // Infinite and huge dy: the product, never inf - inf, never a false overflow.
+  EXPECT_EQ(s.backward_from_x(-L::min(), -L::infinity()), -L::infinity());
+  EXPECT_EQ(s.backward_from_x(T(3), L::infinity()), L::infinity());
+  EXPECT_EQ(s.backward_from_y(T(0.5), L::infinity()), L::infinity());
+  EXPECT_EQ(s.backward_from_x(T(0), L::max()), L::max() / 4);
+  EXPECT_EQ(s.backward_from_x(T(0), -L::max()), -L::max() / 4);
+  EXPECT_EQ(s.backward_from_y(T(0.5), L::max()), L::max() / 4);
+  EXPECT_TRUE(std::isnan(s.backward_from_x(L::infinity(), L::infinity())));  // inf * 0
   // Where s(1-s) from y cancels (y rounds to 1), the derivative from x is still accurate.
   const T x = T(40);
   EXPECT_EQ(s.backward_from_y(s(x), T(1)), T(0));

@@ -14,6 +14,8 @@
 //   backward_from_x float <= 2, double <= 2.
 #pragma once
 
+#include <limits>
+
 #include "../core/math.hpp"
 
 namespace xact {
@@ -41,15 +43,15 @@ struct sigmoid {
 #else
     V e;
     const V p = simd::two_prod(a, b, e);
-    return (c - p) - e;
+    return simd::opaque(c - p) - e;
 #endif
   }
 
   template <class V>
   V forward(const V& x) const noexcept {
     const V e = math::exp(-simd::abs(x));
-    const V h = V(1) + e;
-    const V l = e - (h - V(1));
+    V l;
+    const V h = simd::fast_two_sum(V(1), e, l);
     const V rh = V(1) / h;
     // x >= 0 is false for NaN: e (NaN) flows through.
     return div_hl(simd::select(x >= V(0), V(1), e), h, l, rh);
@@ -59,33 +61,48 @@ struct sigmoid {
   // exact by two_prod, the sum of the pieces rounded at the end.
   template <class V>
   V backward_from_y(const V& y, const V& dy) const noexcept {
-    const V c = V(1) - y;
-    const V cl = (V(1) - c) - y;
+    V cl;
+    const V c = simd::fast_two_sum(V(1), -y, cl);
     V e;
     const V p = simd::two_prod(c, y, e);
     e = simd::fma(cl, y, e);
+    // |dy| > 2^64: scaled as in backward_from_x.
+    using S = simd::scalar_t<V>;
+    const auto big = simd::abs(dy) > V(S(0x1p64));
+    const V dys = simd::select(big, dy * V(S(0x1p-64)), dy);
     V ne;
-    const V n = simd::two_prod(dy, p, ne);
-    return n + simd::fma(dy, e, ne);
+    const V n = simd::two_prod(dys, p, ne);
+    // dy = +-inf: the error terms are inf - inf (NaN); the product itself is the answer.
+    const V out = simd::select(simd::abs(n) == V(std::numeric_limits<S>::infinity()), n,
+                               n + simd::fma(dys, e, ne));
+    return simd::select(big, out * V(S(0x1p64)), out);
   }
 
   // dy e / (1 + e)^2 with e = e^-|x|: the numerator dy*e and the denominator (h + l)^2 kept
   // exact to twice the working precision, one correction step, one final rounding.
   template <class V>
   V backward_from_x(const V& x, const V& dy) const noexcept {
+    using S = simd::scalar_t<V>;
     const V e = math::exp(-simd::abs(x));
-    const V h = V(1) + e;
-    const V l = e - (h - V(1));
+    V l;
+    const V h = simd::fast_two_sum(V(1), e, l);
     V de;
     const V d = simd::two_prod(h, h, de);  // (h + l)^2 = d + de + 2hl (+ l^2, negligible)
     de = simd::fma(V(2) * h, l, de);
+    // |dy| > 2^64 (rare): scaled down first so that no error term of dy*e overflows, scaled
+    // back at the end (exact, or the true overflow).
+    const auto big = simd::abs(dy) > V(S(0x1p64));
+    const V dys = simd::select(big, dy * V(S(0x1p-64)), dy);
     V ne;
-    const V n = simd::two_prod(dy, e, ne);
+    const V n = simd::two_prod(dys, e, ne);
     const V rd = V(1) / d;
     const V q0 = n * rd;
     // Residual n + ne - q0 (d + de): a correction of about an ulp of q0, rounded (see div_hl).
     const V res = simd::fma(-q0, de, residual(q0, d, n) + ne);
-    return simd::fma(res, rd, q0);
+    V out = simd::fma(res, rd, q0);
+    // dy = +-inf: the error terms are inf - inf (NaN); the product itself is the answer.
+    out = simd::select(simd::abs(n) == V(std::numeric_limits<S>::infinity()), n * rd, out);
+    return simd::select(big, out * V(S(0x1p64)), out);
   }
 
   template <class T>
