@@ -48,12 +48,15 @@ struct tanh {
     // third joins the tails. No rounding of e - 1 itself: for small |x| the numerator is -r - c.
     const V sr = s * r;
     const V sc = s * c;
-    V nl, dh, dl;
-    const V n = simd::fast_two_sum(V(1) - s, -sr, nl);
-    const V d0 = simd::fast_two_sum(V(1) + s, sr, dh);
-    nl = nl - sc;
+    // 1 -+ 2^k as head + tail (they round once 2^k is below the last bit: double, |x| > 18.4).
+    V al, bl, nl, dh, dl;
+    const V a = simd::fast_two_sum(V(1), -s, al);
+    const V b = simd::fast_two_sum(V(1), s, bl);
+    const V n = simd::fast_two_sum(a, -sr, nl);
+    const V d0 = simd::fast_two_sum(b, sr, dh);
+    nl = (nl + al) - sc;
     // d + dl renormalized (|dl| <= ulp(d)/2): the correction below divides by d alone.
-    const V d = simd::fast_two_sum(d0, dh + sc, dl);
+    const V d = simd::fast_two_sum(d0, (dh + bl) + sc, dl);
     // (n + nl) / (d + dl): q0 from the reciprocal, one correction step with the exact residual.
     const V rd = V(1) / d;
     const V q0 = n * rd;
