@@ -327,6 +327,8 @@ TYPED_TEST(Dice, FixedStatisticsSpecialValues) {
   EXPECT_EQ(f(L::lowest()), L::lowest() * T(0.25));
   // The derivative stays finite where it is (no dy x overflow): 1 at +huge, alpha at -huge.
   EXPECT_EQ(f.backward_from_x(L::max(), T(1.5)), T(1.5));
+  EXPECT_EQ(f.backward_from_x(L::infinity(), T(1.5)), T(1.5));  // found by the exhaustive walk
+  EXPECT_EQ(f.backward_from_x(-L::infinity(), T(2)), T(0.5));
   EXPECT_EQ(f.backward_from_x(L::lowest(), T(2)), T(0.5));
   EXPECT_TRUE(std::isnan(f.backward_from_x(L::quiet_NaN(), T(1))));
   EXPECT_TRUE(std::isnan(f.backward_from_x(T(1), L::quiet_NaN())));

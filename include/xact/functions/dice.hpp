@@ -120,9 +120,11 @@ struct dice_math {
   // x -> +inf, x p q -> 0 both ways).
   template <class V>
   static V grad_z(const V& x, const V& p, const V& q, const V& alpha, const V& dy, V& ga) noexcept {
-    const V xq = x * q;
+    // At x = +-inf the limits are taken: x q -> 0 where q = 0, x p q -> 0 where p = 0 (not the
+    // NaN of inf * 0); NaN x keeps NaN (p, q NaN).
+    const V xq = simd::select(q == V(0), V(0), x * q);
     ga = dy * xq;
-    return (dy * (xq * p)) * (V(1) - alpha);
+    return (dy * simd::select(p == V(0), V(0), xq * p)) * (V(1) - alpha);
   }
 };
 
