@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 
 #include "simd.hpp"
 
@@ -25,7 +26,11 @@ struct compensated_sum {
     add(o.s);
     c = c + o.c;
   }
-  V value() const noexcept { return s + c; }
+  // An infinite term makes s infinite and c NaN (inf - inf): the sum is s then.
+  V value() const noexcept {
+    return simd::select(simd::abs(s) == V(std::numeric_limits<simd::scalar_t<V>>::infinity()), s,
+                        s + c);
+  }
 };
 
 // The sum of all lanes of a lane-wise compensated sum, compensated again, in lane order (the
@@ -40,7 +45,7 @@ inline T reduce(const compensated_sum<xsimd::batch<T, A>>& acc) noexcept {
   compensated_sum<T> r;
   for (std::size_t i = 0; i < W; ++i) r.add(s[i]);
   for (std::size_t i = 0; i < W; ++i) r.c += c[i];
-  return r.value();
+  return r.value();  // an infinite lane sum: r.s is infinite and value() returns it
 }
 template <class T>
 inline T reduce(const compensated_sum<T>& acc) noexcept {
