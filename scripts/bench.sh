@@ -10,6 +10,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DXACT_BUILD_TESTS=OFF \
   -DXACT_BUILD_EXAMPLES=OFF -DXACT_BUILD_BENCHMARKS=ON
 cmake --build build/bench -j"$jobs" --target xact_bench
+# Default: 3 repetitions of at least 0.1 s each (the table shows the median); any argument
+# replaces these (e.g. --benchmark_repetitions=5 --benchmark_min_time=0.2).
+if [ $# -eq 0 ]; then set -- --benchmark_repetitions=3 --benchmark_min_time=0.1; fi
 ./build/bench/bench/xact_bench --benchmark_out=build/bench/results.json \
   --benchmark_out_format=json "$@"
 python3 scripts/bench_table.py build/bench/results.json | tee build/bench/table.md
