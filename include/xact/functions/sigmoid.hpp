@@ -5,7 +5,7 @@
 //                  1 + e is kept exactly as h + l (e <= 1), and the quotient gets one Newton
 //                  correction against h + l, so the only errors left are e's and the last
 //                  rounding.
-//   backward_from_y   dx = dy * y(1 - y)       compensated, one final rounding      reads y
+//   backward_from_y   dx = dy * y(1 - y)       y - y*y by one fma, then * dy       reads y
 //   backward_from_x   dx = dy e / (1 + e)^2    compensated, one final rounding      reads x
 //                  s(1-s) computed from y cancels for large |x| (1 - y is 0 once y rounds to
 //                  1, at x ~ 17 in float); from x, the derivative stays accurate to e^-|x|.
@@ -57,25 +57,16 @@ struct sigmoid {
     return div_hl(simd::select(x >= V(0), V(1), e), h, l, rh);
   }
 
-  // dy * y(1 - y) rounded once: 1 - y = c + cl exactly (Fast2Sum, 1 >= y), the products kept
-  // exact by two_prod, the sum of the pieces rounded at the end.
+  // dy * y(1 - y): with an fma, y - y*y is rounded once (the correctly rounded y(1 - y), no
+  // cancellation near y = 1), then the product: two operations, memory-bound. Without one,
+  // (1 - y) * y: 1 - y is exact for y >= 1/2, one more rounding below.
   template <class V>
   V backward_from_y(const V& y, const V& dy) const noexcept {
-    V cl;
-    const V c = simd::fast_two_sum(V(1), -y, cl);
-    V e;
-    const V p = simd::two_prod(c, y, e);
-    e = simd::fma(cl, y, e);
-    // |dy| > 2^64: scaled as in backward_from_x.
-    using S = simd::scalar_t<V>;
-    const auto big = simd::abs(dy) > V(S(0x1p64));
-    const V dys = simd::select(big, dy * V(S(0x1p-64)), dy);
-    V ne;
-    const V n = simd::two_prod(dys, p, ne);
-    // dy = +-inf: the error terms are inf - inf (NaN); the product itself is the answer.
-    const V out = simd::select(simd::abs(n) == V(std::numeric_limits<S>::infinity()), n,
-                               n + simd::fma(dys, e, ne));
-    return simd::select(big, out * V(S(0x1p64)), out);
+#if XACT_HAS_FMA
+    return dy * simd::fma(-y, y, y);
+#else
+    return dy * ((V(1) - y) * y);
+#endif
   }
 
   // dy e / (1 + e)^2 with e = e^-|x|: the numerator dy*e and the denominator (h + l)^2 kept

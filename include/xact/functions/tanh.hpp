@@ -7,14 +7,14 @@
 //                  with no cancellation (tanh x ~ x down to the subnormals), and the quotient
 //                  gets one correction step against the pairs, so the errors left are the
 //                  polynomial's and the last rounding.
-//   backward_from_y   dx = dy (1 - y)(1 + y)     1 - y^2 kept exact, one final rounding   reads y
+//   backward_from_y   dx = dy (1 - y)(1 + y)     1 - y*y by one fma, then * dy            reads y
 //   backward_from_x   dx = dy 4e / (1 + e)^2     compensated like sigmoid's               reads x
 //                  1 - y^2 from y cancels for large |x| (y rounds to +-1 at |x| ~ 9 in float);
 //                  from x the derivative stays accurate to e^-2|x|.
 //   Values: tanh(+-0) = +-0, tanh(+-inf) = +-1, NaN propagates; |tanh x| <= 1 for every x.
 //   Error (strict ULP): forward float <= 1 over all 2^32 floats, double <= 1 (2^20 sampled);
-//   backward_from_x float <= 2 over all 2^32 floats, double <= 2; backward_from_y <= 1.
-//   The same in the baseline (SSE2, no fma) build on the strided walk.
+//   backward_from_x float <= 2 over all 2^32 floats, double <= 2; backward_from_y <= 2 (1 with an
+//   fma). The same in the baseline (SSE2, no fma) build on the strided walk.
 #pragma once
 
 #include "../core/math.hpp"
@@ -67,18 +67,16 @@ struct tanh {
     return simd::xorsign(y, x);  // y >= +0 (or NaN): the sign of x
   }
 
-  // dy (1 - y^2) rounded once: y^2 = p + pe exactly (two_prod), 1 - p = c + cl exactly
-  // (Fast2Sum, 1 >= p for |y| <= 1), the pieces summed at the end.
+  // dy (1 - y^2): with an fma, 1 - y*y rounded once (correctly rounded, no cancellation near
+  // |y| = 1), then the product: two operations, memory-bound. Without one, (1 - y)(1 + y):
+  // each factor exact where it matters (|y| >= 1/2), one more rounding below.
   template <class V>
   V backward_from_y(const V& y, const V& dy) const noexcept {
-    V pe;
-    const V p = simd::two_prod(y, y, pe);
-    V cl;
-    const V c = simd::fast_two_sum(V(1), -p, cl);
-    cl = cl - pe;
-    V ne;
-    const V n = simd::two_prod(dy, c, ne);
-    return n + simd::fma(dy, cl, ne);
+#if XACT_HAS_FMA
+    return dy * simd::fma(-y, y, V(1));
+#else
+    return dy * ((V(1) - y) * (V(1) + y));
+#endif
   }
 
   // dy 4e / (1 + e)^2 with e = e^-2|x|, 1 + e = h + l exactly: the numerator and the
