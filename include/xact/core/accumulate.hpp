@@ -33,10 +33,10 @@ struct compensated_sum {
   }
 };
 
-// The sum of all lanes of a lane-wise compensated sum, compensated again, in lane order (the
-// same result on every call).
+// The lanes of a lane-wise compensated sum folded into one scalar pair (s, c), in lane order
+// (the same result on every call). Callers needing more than the rounded sum keep the pair.
 template <class T, class A>
-inline T reduce(const compensated_sum<xsimd::batch<T, A>>& acc) noexcept {
+inline compensated_sum<T> fold(const compensated_sum<xsimd::batch<T, A>>& acc) noexcept {
   constexpr std::size_t W = xsimd::batch<T, A>::size;
   alignas(A::alignment()) T s[W];
   alignas(A::alignment()) T c[W];
@@ -45,7 +45,13 @@ inline T reduce(const compensated_sum<xsimd::batch<T, A>>& acc) noexcept {
   compensated_sum<T> r;
   for (std::size_t i = 0; i < W; ++i) r.add(s[i]);
   for (std::size_t i = 0; i < W; ++i) r.c += c[i];
-  return r.value();  // an infinite lane sum: r.s is infinite and value() returns it
+  return r;
+}
+
+// The sum of all lanes, rounded (an infinite lane sum: value() returns it, not inf - inf).
+template <class T, class A>
+inline T reduce(const compensated_sum<xsimd::batch<T, A>>& acc) noexcept {
+  return fold(acc).value();
 }
 template <class T>
 inline T reduce(const compensated_sum<T>& acc) noexcept {

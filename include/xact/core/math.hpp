@@ -144,23 +144,6 @@ inline V exp_scaled(const V& x) noexcept {
   return simd::opaque(p * detail::pow2i<V>(k1)) * detail::pow2i<V>(k2);
 }
 
-namespace detail {
-
-// x = k ln2 + r with |r| <= ln2/2 (+ a little), for x in [C::lo, C::hi]. xn may be NaN (it flows
-// into r); xk must not (k is read from it). Returns r; k as an integer. Same steps as exp's.
-template <class V>
-inline V exp_reduce(const V& xn, const V& xk, simd::int_t<V>& k) noexcept {
-  using C = exp_constants<simd::scalar_t<V>>;
-  // opaque: under -ffast-math, (t + magic) - magic must not fold back to t.
-  const V tk = simd::opaque(simd::fma(xk, V(C::log2e), V(C::round_magic)));
-  const V kf = tk - V(C::round_magic);
-  k = simd::to_bits(tk) - simd::to_bits(V(C::round_magic));
-  const V r = simd::opaque(simd::fma(-kf, V(C::ln2_hi), xn));
-  return simd::fma(-kf, V(C::ln2_lo), r);
-}
-
-}  // namespace detail
-
 // e^x - 1 for every x, without the cancellation of exp(x) - 1 near 0. x = k ln2 + r + rl (r's
 // rounding error rl kept), e^x = 2^k (1 + r + c) with c = rl (1 + r) + r^2 q(r) (exp's
 // polynomial); then e^x - 1 = ((2^k - 1) + 2^k r) + 2^k c, the first sum kept exact (Fast2Sum:

@@ -60,20 +60,6 @@ inline B lane_index() noexcept {
   return B::load_aligned(idx);
 }
 
-// Folds a lane-wise compensated sum into s + c (scalars), lanes in a fixed order.
-template <class T, class A>
-inline compensated_sum<T> fold(const compensated_sum<xsimd::batch<T, A>>& acc) noexcept {
-  constexpr std::size_t W = xsimd::batch<T, A>::size;
-  alignas(A::alignment()) T s[W];
-  alignas(A::alignment()) T c[W];
-  acc.s.store_aligned(s);
-  acc.c.store_aligned(c);
-  compensated_sum<T> r;
-  for (std::size_t i = 0; i < W; ++i) r.add(s[i]);
-  for (std::size_t i = 0; i < W; ++i) r.c += c[i];
-  return r;
-}
-
 // The sum of terms in [0, 1] (Op::unit_terms): started at 1, the running sum is >= 1 >= every
 // term, so Fast2Sum (3 flops) gives each addition's exact error instead of a general
 // compensated step (about 9). The 1 comes off exactly at the end (s < 2^p).
