@@ -46,7 +46,7 @@ TYPED_TEST(LeakyRelu, SpecialValues) {
   using L = std::numeric_limits<T>;
   const T inf = L::infinity();
   const xact::leaky_relu f;  // slope 0.01
-  EXPECT_EQ(f.slope, 0.01);
+  EXPECT_EQ(f.slope(), 0.01);
   EXPECT_EQ(f(T(2)), T(2));
   EXPECT_EQ(f(T(-2)), T(-2) * static_cast<T>(0.01));
   EXPECT_EQ(f(T(0)), T(0));

@@ -178,7 +178,8 @@ class dice {
         affine_(opt.affine),
         work_(kWork * features, T(0)) {}
 
-  std::size_t features() const noexcept { return alpha.size(); }
+  // As built (the public vectors could be resized; forward and backward refuse that).
+  std::size_t features() const noexcept { return work_.size() / kWork; }
   T eps() const noexcept { return eps_; }
   T momentum() const noexcept { return momentum_; }
   bool affine() const noexcept { return affine_; }
@@ -192,6 +193,9 @@ class dice {
   void forward(const channel_shape& s, const T* x, T* y, dice_mode mode) {
     check_shape(s);
     if (s.size() != 0 && !y) detail::throw_null("y");
+    // Before the training statistics update the running ones: a refused call changes nothing.
+    if (s.size() != 0 && !x) detail::throw_null("x");
+    detail::check_overlap(x, static_cast<const T*>(y), s.size(), "x");
     if (mode == dice_mode::training) {
       batch_stats<A>(s, x);
       saved_size_ = s.size();
@@ -245,6 +249,16 @@ class dice {
       throw std::invalid_argument("xact::dice: shape has " + std::to_string(s.channels) +
                                   " channels, the layer " + std::to_string(features()) +
                                   " features");
+    // The public vectors may have been resized by the caller: the walk reads and writes as
+    // many entries of each as the layer was built with.
+    const std::size_t f = features();
+    const std::vector<T>* v[] = {&alpha,      &gamma,      &beta,       &running_mean, &running_var,
+                                 &batch_mean, &batch_rstd, &grad_alpha, &grad_gamma,   &grad_beta};
+    for (const std::vector<T>* p : v)
+      if (p->size() != f)
+        throw std::invalid_argument("xact::dice: size mismatch: a member vector has " +
+                                    std::to_string(p->size()) + " entries, the layer " +
+                                    std::to_string(f) + " features");
   }
   T rstd_of(T var) const noexcept { return T(1) / std::sqrt(var + eps_); }
   void running_rstd() noexcept {

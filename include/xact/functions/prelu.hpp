@@ -21,10 +21,13 @@
 //   prelu_backward(shape, alpha, x, dy, dx, dalpha)   dalpha[c] overwritten (not accumulated)
 // shape: channel_shape{N, C, inner, layout::channels_first or channels_last}. y may be x and dx
 // may be dy (in place). dx may be null when only dalpha is wanted. No heap allocation.
+// shape.channels = 0 throws std::invalid_argument (no alpha to apply); N = 0 or inner = 0 is an
+// empty tensor (nothing written, dalpha = 0).
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <stdexcept>
 
 #include "../core/channelwise.hpp"
 #include "../core/elementwise.hpp"
@@ -74,9 +77,19 @@ struct prelu {
 
 // ---- array API -------------------------------------------------------------------------------
 
+namespace detail {
+// One alpha per channel: a shape of zero channels has no alpha to apply (a misconfigured layer,
+// never an empty batch, which N = 0 or inner = 0 expresses), so it is refused.
+inline void check_prelu_channels(const channel_shape& shape) {
+  if (shape.channels == 0)
+    throw std::invalid_argument("xact::prelu: shape.channels must be > 0 (one alpha per channel)");
+}
+}  // namespace detail
+
 template <class A = xsimd::default_arch, class T>
 inline void prelu_forward(const channel_shape& shape, const T* alpha, const T* x, T* y) {
   using B = xsimd::batch<T, A>;
+  detail::check_prelu_channels(shape);
   if (shape.size() != 0 && !y) detail::throw_null("y");
   channelwise<A>(shape, std::array<const T*, 1>{alpha}, std::array<const T*, 1>{x}, y,
                  std::array<T*, 0>{},
@@ -89,6 +102,7 @@ template <class A = xsimd::default_arch, class T>
 inline void prelu_backward(const channel_shape& shape, const T* alpha, const T* x, const T* dy,
                            T* dx, T* dalpha) {
   using B = xsimd::batch<T, A>;
+  detail::check_prelu_channels(shape);
   channelwise<A>(shape, std::array<const T*, 1>{alpha}, std::array<const T*, 2>{x, dy}, dx,
                  std::array<T*, 1>{dalpha},
                  [](const std::array<B, 1>& p, const std::array<B, 2>& v, std::array<B, 1>& t) {
