@@ -86,37 +86,105 @@ inline V exp_poly_q(const V& r) noexcept {
   }
 }
 
-}  // namespace detail
-
-// e^x for every x: +inf above the overflow threshold (and only there), subnormal results
-// rounded once (never built from a subnormal intermediate), 0 below half the smallest
-// subnormal, e^-inf = 0, e^+inf = +inf, NaN propagates.
-// Error (tests/test_math.cpp, strict ULP): float <= 1 ulp over all 2^32 inputs, double <= 1 ulp
-// on the strided walk.
+// The steps every exp variant shares: x = k ln2 + r with |r| <= ln2/2 + a little (k from the
+// rounding of x log2e, the magic-constant way; ln2 in two parts so that k ln2_hi is exact), and
+// p = e^r = 1 + r + r^2 q(r) rounded once; tk = magic + k (exp_k reads k from it). xk gives k
+// and must not be NaN (no garbage exponent); xr gives r and may be (NaN then flows into p). For
+// non-NaN x both are x (or x clamped alike).
 template <class V>
-inline V exp(const V& x) noexcept {
-  using S = simd::scalar_t<V>;
-  using C = detail::exp_constants<S>;
+inline V exp_reduce(const V& xk, const V& xr, V& tk) noexcept {
+  using C = exp_constants<simd::scalar_t<V>>;
+  // opaque: under -ffast-math, (t + magic) - magic must not fold back to t.
+  tk = simd::opaque(simd::fma(xk, V(C::log2e), V(C::round_magic)));
+  const V kf = tk - V(C::round_magic);  // k, exactly
+  // opaque: without an fma, -ffast-math would merge the two steps into one by ln2 rounded.
+  V r = simd::opaque(simd::fnma(kf, V(C::ln2_hi), xr));
+  r = simd::fnma(kf, V(C::ln2_lo), r);
+  return V(1) + simd::fma(r * r, exp_poly_q(r), r);
+}
+
+// k from tk (above): the integer sits in the low mantissa bits of tk.
+template <class V>
+inline simd::int_t<V> exp_k(const V& tk) noexcept {
+  using C = exp_constants<simd::scalar_t<V>>;
+  return simd::to_bits(tk) - simd::to_bits(V(C::round_magic));
+}
+
+// p 2^k for p and p 2^k normal numbers: k added to p's exponent field, exact. The bits of tk
+// shifted left by the mantissa width are k's, since the magic constant's bits vanish there
+// (its low 9 (float) / 12 (double) bits are 0); unsigned, so the wrap-around is defined.
+template <class V>
+inline V exp_scale_normal(const V& p, const V& tk) noexcept {
+  using C = exp_constants<simd::scalar_t<V>>;
   using I = simd::int_t<V>;
-  // xn keeps NaN (x second in min/max); xk drops it, so that the integer path never sees NaN
-  // (no garbage exponent, no signed-shift UB in the scalar path). For non-NaN x they are equal.
+  if constexpr (simd::is_batch<V>::value) {
+    return simd::from_bits<V>(simd::to_bits(p) + (simd::to_bits(tk) << C::mantissa_bits));
+  } else {
+    using U = std::make_unsigned_t<I>;
+    const U b = static_cast<U>(simd::to_bits(p)) +
+                (static_cast<U>(simd::to_bits(tk)) << C::mantissa_bits);
+    return simd::from_bits<V>(static_cast<I>(b));
+  }
+}
+
+// |x| <= normal_limit: e^x = p 2^k with 2^k and the result normal numbers (k + bias >= 2 and
+// p >= 0.7), so one exact scaling gives the same bits as the two-step scaling of the general
+// path. float: 86.5 log2e < 124.8; double: 705 log2e < 1017.1.
+template <class S>
+constexpr S exp_normal_limit() noexcept {
+  return sizeof(S) == 4 ? S(86.5) : S(705);
+}
+
+// e^x for every x, the general path (see math::exp): clamped, 2^k applied in two steps.
+template <class V>
+inline V exp_general(const V& x) noexcept {
+  using C = exp_constants<simd::scalar_t<V>>;
+  using I = simd::int_t<V>;
+  // xn keeps NaN (x second in min/max); xk drops it. For non-NaN x they are equal.
   const V xn = simd::max(V(C::lo), simd::min(V(C::hi), x));
   const V xk = simd::max(simd::min(x, V(C::hi)), V(C::lo));
-  // opaque: under -ffast-math, (t + magic) - magic must not fold back to t.
-  const V tk = simd::opaque(simd::fma(xk, V(C::log2e), V(C::round_magic)));
-  const V kf = tk - V(C::round_magic);
-  const I k = simd::to_bits(tk) - simd::to_bits(V(C::round_magic));
-  // opaque: without an fma, -ffast-math would merge the two steps into one by ln2 rounded.
-  V r = simd::opaque(simd::fma(-kf, V(C::ln2_hi), xn));
-  r = simd::fma(-kf, V(C::ln2_lo), r);
-  const V q = detail::exp_poly_q(r);
-  const V p = V(1) + simd::fma(r * r, q, r);
+  V tk;
+  const V p = exp_reduce(xk, xn, tk);
+  const I k = exp_k(tk);
   // 2^k as 2^k1 * 2^k2, both normal for every k the clamp allows: p * 2^k1 is exact and the
   // second product rounds once, also when the result is subnormal or overflows.
   const I k1 = k >> 1;
   const I k2 = k - k1;
   // opaque: -ffast-math would otherwise form 2^k1 * 2^k2 first, which overflows.
-  return simd::opaque(p * detail::pow2i<V>(k1)) * detail::pow2i<V>(k2);
+  return simd::opaque(p * pow2i<V>(k1)) * pow2i<V>(k2);
+}
+
+}  // namespace detail
+
+// e^x for every x: +inf above the overflow threshold (and only there), subnormal results
+// rounded once (never built from a subnormal intermediate), 0 below half the smallest
+// subnormal, e^-inf = 0, e^+inf = +inf, NaN propagates.
+// Two paths with identical results where both apply: when every lane has |x| <= 86.5 (float;
+// 705 double), no clamp and one exact scaling by 2^k; otherwise (a batch with a lane near or
+// beyond the subnormal or overflow range, or NaN) the general path. A lane's bits never depend
+// on its neighbours (the paths agree bit for bit; the tests check it).
+// Error (tests/test_math.cpp, strict ULP): float <= 1 ulp over all 2^32 inputs, double <= 1 ulp
+// on the strided walk.
+template <class V>
+inline V exp(const V& x) noexcept {
+  using S = simd::scalar_t<V>;
+  // !(|x| <= limit) is true for NaN too.
+  // False for NaN too: NaN takes the general path.
+  if (!simd::all(simd::abs(x) <= V(detail::exp_normal_limit<S>()))) return detail::exp_general(x);
+  V tk;
+  const V p = detail::exp_reduce(x, x, tk);
+  return detail::exp_scale_normal(p, tk);
+}
+
+// e^x for x <= 0 (or NaN; precondition, not checked): exp's results bit for bit, one compare
+// cheaper (the fast path's test is x >= -limit alone). For e^-|t| in sigmoid, softplus, swish.
+template <class V>
+inline V exp_nonpositive(const V& x) noexcept {
+  using S = simd::scalar_t<V>;
+  if (!simd::all(x >= V(-detail::exp_normal_limit<S>()))) return detail::exp_general(x);
+  V tk;
+  const V p = detail::exp_reduce(x, x, tk);
+  return detail::exp_scale_normal(p, tk);
 }
 
 // e^x 2^N rounded once, for 0 <= N <= 8: exp's steps with N added to k, so a result that lands
@@ -126,22 +194,24 @@ inline V exp(const V& x) noexcept {
 template <int N, class V>
 inline V exp_scaled(const V& x) noexcept {
   static_assert(N >= 0 && N <= 8, "exp_scaled: 0 <= N <= 8");
-  using C = detail::exp_constants<simd::scalar_t<V>>;
+  using S = simd::scalar_t<V>;
+  using C = detail::exp_constants<S>;
   using I = simd::int_t<V>;
-  const V lo = V(C::lo) - V(6);
-  const V xn = simd::max(lo, simd::min(V(C::hi), x));
-  const V xk = simd::max(simd::min(x, V(C::hi)), lo);
-  const V tk = simd::opaque(simd::fma(xk, V(C::log2e), V(C::round_magic)));
-  const V kf = tk - V(C::round_magic);
-  const I k = simd::to_bits(tk) - simd::to_bits(V(C::round_magic)) + I(N);
-  // opaque: without an fma, -ffast-math would merge the two steps into one by ln2 rounded.
-  V r = simd::opaque(simd::fma(-kf, V(C::ln2_hi), xn));
-  r = simd::fma(-kf, V(C::ln2_lo), r);
-  const V p = V(1) + simd::fma(r * r, detail::exp_poly_q(r), r);
-  const I k1 = k >> 1;
-  const I k2 = k - k1;
-  // opaque: -ffast-math would otherwise form 2^k1 * 2^k2 first, which overflows.
-  return simd::opaque(p * detail::pow2i<V>(k1)) * detail::pow2i<V>(k2);
+  V tk;
+  // As exp's two paths; 6 off the limit keeps 2^(k + N) normal (8 ln2 < 6).
+  if (!simd::all(simd::abs(x) <= V(detail::exp_normal_limit<S>() - S(6)))) {
+    const V lo = V(C::lo) - V(6);
+    const V xn = simd::max(lo, simd::min(V(C::hi), x));
+    const V xk = simd::max(simd::min(x, V(C::hi)), lo);
+    const V p = detail::exp_reduce(xk, xn, tk);
+    const I k = detail::exp_k(tk) + I(N);
+    const I k1 = k >> 1;
+    const I k2 = k - k1;
+    // opaque: -ffast-math would otherwise form 2^k1 * 2^k2 first, which overflows.
+    return simd::opaque(p * detail::pow2i<V>(k1)) * detail::pow2i<V>(k2);
+  }
+  const V p = detail::exp_reduce(x, x, tk);
+  return detail::exp_scale_normal(p * V(S(1 << N)), tk);
 }
 
 // e^x - 1 for every x, without the cancellation of exp(x) - 1 near 0. x = k ln2 + r + rl (r's

@@ -98,13 +98,16 @@ struct dice_math {
   // needs p q = e^-|z| / (1 + e^-|z|)^2 there, not 0).
   template <class V>
   static V gate_pq(const V& z, V& q) noexcept {
-    const V e = math::exp(-simd::abs(z));
-    const V h = V(1) + e;
-    const V l = e - (h - V(1));
-    const V rh = V(1) / h;
+    const V e = math::exp_nonpositive(-simd::abs(z));
     const auto pos = z >= V(0);  // false for NaN: e (NaN) flows into both
-    q = sigmoid::div_hl(simd::select(pos, e, V(1)), h, l, rh);
-    return sigmoid::div_hl(simd::select(pos, V(1), e), h, l, rh);
+    V rinv;
+    const V p = sigmoid::quotient(e, pos, rinv);
+    // q = num / (1 + e) with the other numerator: q0 from rinv (within 2 ulps), then the same
+    // exact-residual correction as sigmoid's quotient.
+    const V num = simd::select(pos, e, V(1));
+    const V q0 = num * rinv;
+    q = simd::fma(sigmoid::residual(q0, e, num - q0), rinv, q0);
+    return p;
   }
   // x (alpha + (1 - alpha) p): the factor is a convex mix of alpha and 1 for p in [0, 1].
   template <class V>

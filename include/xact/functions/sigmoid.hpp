@@ -2,8 +2,8 @@
 //   forward        y  = 1/(1+e)  for x >= 0,  e/(1+e)  below, with e = e^-|x| in (0, 1]:
 //                  e^ is never taken of a positive number, so nothing overflows, and for very
 //                  negative x the result is e^x itself, down into the subnormals.
-//                  1 + e is kept exactly as h + l (e <= 1), and the quotient gets one Newton
-//                  correction against h + l, so the only errors left are e's and the last
+//                  The quotient num / (1 + e) (num = 1 or e) gets one correction by its
+//                  exact residual (see forward), so the only errors left are e's and the last
 //                  rounding.
 //   backward_from_y   dx = dy * y(1 - y)       y - y*y by one fma, then * dy       reads y
 //   backward_from_x   dx = dy e / (1 + e)^2    compensated, one final rounding      reads x
@@ -21,25 +21,13 @@
 namespace xact {
 
 struct sigmoid {
-  // num / (h + l), with rh = 1/h rounded: one correction step of the product against the
-  // denominator h + l. num - q0 h is exact (residual); q0 l is a correction of about an ulp of
-  // q0, so rounding it costs ~2^-24 ulp of the result; the final fma rounds once. With a
-  // hardware fma this is 4 operations instead of 7 (sigmoid forward at 16K floats: 1.20 ->
-  // 1.02 ns/element on AMD EPYC AVX2), with the same measured error.
-  template <class V>
-  static V div_hl(const V& num, const V& h, const V& l, const V& rh) noexcept {
-    const V q0 = num * rh;
-    const V res = simd::fma(-q0, l, residual(q0, h, num));
-    return simd::fma(res, rh, q0);
-  }
-
   // c - a b with the product unrounded: one fma where fma rounds once (XACT_HAS_FMA holds for
   // the scalar and the batch fma alike, so both take the same branch); otherwise through
   // two_prod, as a separate fma would round the product and lose the whole residual.
   template <class V>
   static V residual(const V& a, const V& b, const V& c) noexcept {
 #if XACT_HAS_FMA
-    return simd::fma(-a, b, c);
+    return simd::fnma(a, b, c);
 #else
     V e;
     const V p = simd::two_prod(a, b, e);
@@ -47,14 +35,25 @@ struct sigmoid {
 #endif
   }
 
+  // num / (1 + e) with num = 1 (pos) or e, e in [0, 1]: q0 = num / (1 + e rounded), then one
+  // correction by the residual against the exact 1 + e, num - q0 - q0 e: num - q0 is exact
+  // (Sterbenz: num/2 <= q0 <= num) and the rest rounds once, relative to the residual itself.
+  // The residual is scaled by rinv = 1/(1 + e) = s(|x|), which is q0 for x >= 0 and 1 - q0
+  // below (to an ulp or so: it only scales a correction of an ulp). The only errors left are
+  // e's and the final rounding. rinv is returned for callers that need the other quotient too.
+  template <class V, class M>
+  static V quotient(const V& e, const M& pos, V& rinv) noexcept {
+    const V num = simd::select(pos, V(1), e);
+    const V q0 = num / (V(1) + e);
+    rinv = simd::select(pos, q0, V(1) - q0);
+    return simd::fma(residual(q0, e, num - q0), rinv, q0);
+  }
+
   template <class V>
   V forward(const V& x) const noexcept {
-    const V e = math::exp(-simd::abs(x));
-    V l;
-    const V h = simd::fast_two_sum(V(1), e, l);
-    const V rh = V(1) / h;
-    // x >= 0 is false for NaN: e (NaN) flows through.
-    return div_hl(simd::select(x >= V(0), V(1), e), h, l, rh);
+    V rinv;
+    // x >= 0 is false for NaN: e (NaN) flows through num.
+    return quotient(math::exp_nonpositive(-simd::abs(x)), x >= V(0), rinv);
   }
 
   // dy * y(1 - y): with an fma, y - y*y is rounded once (the correctly rounded y(1 - y), no
@@ -74,7 +73,7 @@ struct sigmoid {
   template <class V>
   V backward_from_x(const V& x, const V& dy) const noexcept {
     using S = simd::scalar_t<V>;
-    const V e = math::exp(-simd::abs(x));
+    const V e = math::exp_nonpositive(-simd::abs(x));
     V l;
     const V h = simd::fast_two_sum(V(1), e, l);
     V de;
@@ -88,7 +87,7 @@ struct sigmoid {
     const V n = simd::two_prod(dys, e, ne);
     const V rd = V(1) / d;
     const V q0 = n * rd;
-    // Residual n + ne - q0 (d + de): a correction of about an ulp of q0, rounded (see div_hl).
+    // Residual n + ne - q0 (d + de): a correction of about an ulp of q0, rounded (as in quotient).
     const V res = simd::fma(-q0, de, residual(q0, d, n) + ne);
     V out = simd::fma(res, rd, q0);
     // dy = +-inf: the error terms are inf - inf (NaN); the product itself is the answer.

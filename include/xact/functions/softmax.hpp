@@ -62,7 +62,7 @@ inline V exp_shifted(const V& x, const V& c) noexcept {
   V e = (x - (d - bb)) + (-c - bb);
   // x = -inf makes e NaN (inf - inf); its term is 0 either way.
   e = simd::select(d > V(-std::numeric_limits<simd::scalar_t<V>>::infinity()), e, V(0));
-  const V p = math::exp(d);
+  const V p = math::exp_nonpositive(d);  // d <= 0 or NaN
   return simd::fma(p, e, p);
 }
 
