@@ -79,17 +79,22 @@ struct sigmoid {
     V de;
     const V d = simd::two_prod(h, h, de);  // (h + l)^2 = d + de + 2hl (+ l^2, negligible)
     de = simd::fma(V(2) * h, l, de);
+    // dy e / (d + de): the exact product n + ne, q0 from 1/d, and the residual n + ne - q0 (d +
+    // de): a correction of about an ulp of q0, rounded (as in quotient); one final rounding.
+    const auto ratio = [&](const V& g, V& n, V& rd) {
+      V ne;
+      n = simd::two_prod(g, e, ne);
+      rd = V(1) / d;
+      const V q0 = n * rd;
+      return simd::fma(simd::fnma(q0, de, residual(q0, d, n) + ne), rd, q0);
+    };
+    V n, rd;
+    // Every lane |dy| <= 2^64 (the common case, NaN excluded): no error term overflows.
+    if (simd::all(simd::abs(dy) <= V(S(0x1p64)))) return ratio(dy, n, rd);
     // |dy| > 2^64 (rare): scaled down first so that no error term of dy*e overflows, scaled
-    // back at the end (exact, or the true overflow).
+    // back at the end (exact, or the true overflow). For |dy| <= 2^64 the same bits as above.
     const auto big = simd::abs(dy) > V(S(0x1p64));
-    const V dys = simd::select(big, dy * V(S(0x1p-64)), dy);
-    V ne;
-    const V n = simd::two_prod(dys, e, ne);
-    const V rd = V(1) / d;
-    const V q0 = n * rd;
-    // Residual n + ne - q0 (d + de): a correction of about an ulp of q0, rounded (as in quotient).
-    const V res = simd::fma(-q0, de, residual(q0, d, n) + ne);
-    V out = simd::fma(res, rd, q0);
+    V out = ratio(simd::select(big, dy * V(S(0x1p-64)), dy), n, rd);
     // dy = +-inf: the error terms are inf - inf (NaN); the product itself is the answer.
     out = simd::select(simd::abs(n) == V(std::numeric_limits<S>::infinity()), n * rd, out);
     return simd::select(big, out * V(S(0x1p64)), out);
