@@ -1,19 +1,26 @@
 // Swish   y = x s(beta x), s the logistic sigmoid       (beta: finite, any sign; SiLU at 1)
-//   forward        t = beta x (kept exact as t + tl), e = e^-|t| in (0, 1]:
-//                  y = x / (1 + e) for t >= 0,   x e / (1 + e) for t < 0.
-//                  e is never taken of a positive number. For t < 0 the product x e is formed
-//                  on e's mantissa (e = (hi + lo) 2^k, detail::exp_split), divided by 1 + e
-//                  (kept exact as h + l) with one correction step, and only then scaled by 2^k:
-//                  so a result that is normal is never built from a subnormal e (swish(-100) =
-//                  -3.7e-42 in float, with full accuracy), down into the subnormals. |x| >=
-//                  2^64 (2^512) is pre-scaled so that x e^-|t| stays exact when beta is tiny.
+//   forward        t = beta x, kept exact as -|t| = a + al; e = e^-|t| in (0, 1]:
+//                  y = x / (1 + e) for t >= 0,   x e / (1 + e) for t < 0,
+//                  i.e. y = x S with S = num / (1 + e), num = 1 or e. e is never taken of a
+//                  positive number.
 //   backward_from_x   dx = dy f'(x), f' = s + t s(1 - s) = s (1 + t c), c = 1 - s    reads x
-//                  s, c = 1/(1 + e) and e/(1 + e) (by the side of t), all in double-word
-//                  arithmetic; 1 + t c is a TwoSum, so f' keeps its relative accuracy next to
-//                  its zero (t ~ -1.2785): no absolute floor is needed (the tests use none).
-//                  f' is scaled by 2^k as a value, then multiplied by dy.
+//                  s and c as double-word values, 1 + t c by an exact product and Fast2Sum,
+//                  so f' keeps its relative accuracy next to its zero (t ~ -1.2785; within 1/4
+//                  of it, a Taylor polynomial in t - t0): no absolute floor (the tests use none).
 //   backward_param_from_x   the same dx, and d(beta) += dy x^2 s(1 - s) (xact::
 //                  backward_with_param sums it with compensated summation over the array).
+//   Two paths per batch, bit-identical where both apply (a lane never depends on its
+//   neighbours): when every lane has |t| <= 82 (float) / 700 (double), e = (1 + s) 2^k is
+//   scaled once, exactly, as the value eh plus its rounding error el (normal numbers there);
+//   S = q0 + q1 with q0 = num / (1 + eh) and q1 one correction by the exact residual
+//   (num - q0 exact by Sterbenz, el folded in), and y = x q0 + x q1 rounded once (one fma).
+//   Otherwise (a lane beyond, inf, NaN) the general path computes the same for the lanes in
+//   range and, beyond: y = x for t > 82 (e < 2^-118 is below half an ulp), and for t < -82,
+//   y = x e^t (1/(1 + e) = 1 to 2^-118) formed on e's mantissa (e = (hi + lo) 2^k,
+//   detail::exp_split), rounded once, then scaled by 2^k in two steps: a result that is normal
+//   is never built from a subnormal e (swish(-100) = -3.7e-42 in float, full accuracy), down
+//   into the subnormals. |x| >= 2^64 (2^512) is pre-scaled there so that x e^-|t| stays exact
+//   when beta is tiny. The derivative beyond: 1 for t > 82, e^t (1 + t) for t < -82.
 //   Values: swish(-inf) = -0 (beta > 0), swish(+inf) = +inf, swish(+-0) = +-0, NaN propagates;
 //   f'(+inf) = 1, f'(-inf) = 0 (beta > 0); beta = 0 gives x/2 everywhere, infinities
 //   included; beta < 0 mirrors the curve (swish(+inf) = +0, swish(-inf) = -inf).
@@ -30,6 +37,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "sigmoid.hpp"
 #include "x_min_exp.hpp"
 
 namespace xact {
@@ -44,78 +52,162 @@ struct swish {
   }
 
  private:
-  // x clamped to the finite range (NaN kept), xs = xc scaled by 2^-120 (2^-1000) where
-  // |x| >= 2^64 (2^512), and t = beta x = th + tl exactly: the product is taken on xs and scaled
-  // back (exact), so that Dekker's split (builds without an fma) cannot overflow on a huge x.
-  // tl is 0 where it is not meaningful: |t| beyond `lim` (e^-|t| has underflowed anyway),
-  // t = +-inf, or a split that still overflowed (|beta| > 2^100: then tl is lost, baseline only).
+  // The fast path's |t| limit: e >= e^-82 > 2^-119, so e, 2^k and e's rounding error el (down
+  // to 2^-143, kept to 2^-150: 2^-31 of e) are normal or close enough.
   template <class V>
-  void reduce(const V& x, V& xc, V& xs, V& th, V& tl, const V& lim) const noexcept {
-    using S = simd::scalar_t<V>;
-    constexpr bool F = sizeof(S) == 4;
-    xc = simd::max(V(std::numeric_limits<S>::lowest()),
-                   simd::min(V(std::numeric_limits<S>::max()), x));
-    const auto isbig = simd::abs(xc) >= V(F ? S(0x1p64) : S(0x1p512));
-    xs = xc * simd::select(isbig, V(F ? S(0x1p-120) : S(0x1p-1000)), V(1));
-    const V up = simd::select(isbig, V(F ? S(0x1p120) : S(0x1p1000)), V(1));
-    th = simd::two_prod(V(static_cast<S>(beta)), xs, tl);
-    th = th * up;
-    tl = tl * up;
-    tl = simd::select(simd::abs(th) <= lim, simd::select(tl == tl, tl, V(0)), V(0));
+  static constexpr simd::scalar_t<V> lim() noexcept {
+    return sizeof(simd::scalar_t<V>) == 4 ? simd::scalar_t<V>(82) : simd::scalar_t<V>(700);
   }
 
-  // e^a (1 + d) = (hi + lo) 2^kf for a <= 0 and a tiny correction d.
+  // t >= 0, from x's sign and beta's (one compare; t = +-0 counts as >= 0, NaN as < 0). For
+  // beta = 0 the mask does not matter (e = 1, el = 0).
   template <class V>
-  static V exp_corrected(const V& a, const V& d, V& lo, V& kf) noexcept {
-    V pl;
-    const V ph = detail::exp_split(a, pl, kf);
-    lo = simd::fma(ph, d, pl);
-    return ph;
+  auto positive(const V& x) const noexcept {
+    return beta >= 0 ? (x >= V(0)) : (x <= V(0));
+  }
+
+  // -|t| = a + al exactly, as |beta| (-|x|) (an fma gives the error term). Without an fma,
+  // Dekker's split could overflow on a huge x: |x| >= 2^64 (2^512) is scaled by 2^-120 (2^-1000)
+  // first and back after (exact), and a split that still overflowed (|beta| > 2^100) leaves
+  // al = 0.
+  template <class V>
+  void split_t(const V& x, V& xn, V& a, V& al) const noexcept {
+    using S = simd::scalar_t<V>;
+    const V b = V(std::abs(static_cast<S>(beta)));
+    xn = -simd::abs(x);
+#if XACT_HAS_FMA
+    a = simd::two_prod(b, xn, al);
+#else
+    constexpr bool F = sizeof(S) == 4;
+    const auto isbig = xn <= V(F ? S(-0x1p64) : S(-0x1p512));
+    const V xs = xn * simd::select(isbig, V(F ? S(0x1p-120) : S(0x1p-1000)), V(1));
+    const V up = simd::select(isbig, V(F ? S(0x1p120) : S(0x1p1000)), V(1));
+    a = simd::two_prod(b, xs, al);
+    a = a * up;
+    al = al * up;
+    al = simd::select(al == al, al, V(0));
+#endif
+  }
+
+  // v a + c with the product exact and one rounding (an fma; without one, Dekker's product).
+  template <class V>
+  static V fma_exact(const V& v, const V& a, const V& c) noexcept {
+#if XACT_HAS_FMA
+    return simd::fma(v, a, c);
+#else
+    V e;
+    const V p = simd::two_prod(v, a, e);
+    return p + (e + c);
+#endif
+  }
+
+  // |beta| log2e: k is taken from -|x| |beta| log2e, off the chain of a = |beta| (-|x|).
+  template <class V>
+  V blog2e() const noexcept {
+    using S = simd::scalar_t<V>;
+    return V(std::abs(static_cast<S>(beta)) * math::detail::exp_constants<S>::log2e);
+  }
+
+  // e^(a + al) for -lim <= a <= 0 (a = |beta| xn) as eh + el: eh = (1 + s) 2^k rounded (a
+  // normal number: fma(s, 2^k, 2^k) is (1 + s) rounded, scaled exactly), el its rounding error
+  // (s - (eh 2^-k - 1)) 2^k, exact: 2^k - eh is exact by Sterbenz (1 + s in [0.7, 1.42]).
+  template <class V>
+  static V exp_hl(const V& xn, const V& bl, const V& a, const V& al, V& el) noexcept {
+    V tk;
+    const V s = detail::exp_fast_s(xn, bl, a, al, tk);
+    const V sc = detail::pow2k(tk);
+    const V eh = simd::opaque(simd::fma(s, sc, sc));
+    el = simd::fma(s, sc, sc - eh);
+    return eh;
+  }
+
+  // s(t) = q0 + q1 (double-word) from e = eh + el = e^-|t|: q0 = num / (1 + eh) with num = 1
+  // (t >= 0) or eh; the residual num + numl - q0 (1 + eh + el) (numl = el for t < 0) is
+  // (num - q0) - q0 eh (num - q0 exact by Sterbenz, num/2 <= q0 <= num; one fnma) plus
+  // el (numl/el - q0), and q1 = residual / (1 + e), with 1/(1 + e) = q0 (t >= 0) or 1 - q0
+  // to an ulp or so (it only scales a correction). omq = 1 - q0 (exact for t >= 0).
+  // sig_hl returns q0 and the residual res (q1 = res rcp, rcp = 1/(1 + e) to an ulp or so).
+  template <class V, class M>
+  static V sig_hl(const V& eh, const V& el, const M& pos, V& res, V& rcp, V& omq) noexcept {
+    const V num = simd::select(pos, V(1), eh);
+    const V q0 = num / (V(1) + eh);
+    omq = V(1) - q0;
+    // el (numl/el - q0) = fnma(q0, el, numl), off the chain of q0's residual.
+    const V u = simd::fnma(q0, el, simd::select(pos, V(0), el));
+    res = sigmoid::residual(q0, eh, num - q0) + u;
+    rcp = simd::select(pos, q0, omq);
+    return q0;
+  }
+
+  // The forward for lanes with |t| <= lim: x q0 + (x rcp) res, one rounding.
+  template <class V, class M>
+  static V forward_core(const V& x, const V& xn, const V& bl, const V& a, const V& al,
+                        const M& pos) noexcept {
+    V el, res, rcp, omq;
+    const V eh = exp_hl(xn, bl, a, al, el);
+    const V q0 = sig_hl(eh, el, pos, res, rcp, omq);
+    return fma_exact(x, q0, (x * rcp) * res);
+  }
+
+  // The general path: any x, bit for bit the fast path's result where |t| <= lim.
+  template <class V>
+  V forward_general(const V& x) const noexcept {
+    using S = simd::scalar_t<V>;
+    constexpr bool F = sizeof(S) == 4;
+    if (beta == 0) return x * V(S(0.5));  // the fast path's result for every finite x, too
+    const V xc = simd::max(V(std::numeric_limits<S>::lowest()),
+                           simd::min(V(std::numeric_limits<S>::max()), x));  // keeps NaN
+    const auto pos = positive(x);
+    V xn, a, al;
+    split_t(xc, xn, a, al);
+    const auto in = a >= V(-lim<V>());
+    const V bl = blog2e<V>();
+    const V xni = simd::select(in, xn, V(0)), ai = simd::select(in, a, V(0));
+    const V ali = simd::select(in, al, V(0));
+    V core = forward_core(x, xni, bl, ai, ali, pos);
+#if !XACT_HAS_FMA
+    {
+      // Dekker's product in fma_exact needs |x| < 2^100 (2^900): scaled by 2^-64 and back
+      // (exact: the result is normal, |x q0| >= 2^36 e^-lim / 2).
+      const auto huge = simd::abs(x) > V(F ? S(0x1p100) : S(0x1p900));
+      const V xs = x * simd::select(huge, V(S(0x1p-64)), V(1));
+      const V hc = forward_core(xs, xni, bl, ai, ali, pos);
+      core = simd::select(huge, hc * V(S(0x1p64)), core);
+    }
+#endif
+    // t < -lim: x e^t, e^t = (ph + pl) 2^kf. |x| >= big is scaled by 2^-sh (exact) before it
+    // multiplies e's mantissa. Where x e^-|t| < 2^-151 for sure: |x| < 2^64 and |t| > 150, or
+    // any x and |t| > 194 (float); 1102 and 1458 for double: a is clamped there, which keeps k
+    // in scale2's range.
+    const auto isbig = simd::abs(xc) >= V(F ? S(0x1p64) : S(0x1p512));
+    const V xs = xc * simd::select(isbig, V(F ? S(0x1p-120) : S(0x1p-1000)), V(1));
+    const V lo = -simd::select(isbig, V(F ? S(194) : S(1458)), V(F ? S(150) : S(1102)));
+    const V at = simd::max(lo, a);  // keeps NaN
+    // e^(a + al) = e^a (1 + al); al is not meaningful where a was clamped (or a = -inf).
+    const V alt = simd::select(a >= lo, al, V(0));
+    V pl, kf;
+    const V ph = detail::exp_split(at, pl, kf);
+    pl = simd::fma(ph, alt, pl);
+    V nl;
+    const V nh = simd::two_prod(xs, ph, nl);
+    nl = simd::fma(xs, pl, nl);
+    const V tail = detail::scale2(nh + nl, kf + simd::select(isbig, V(F ? S(120) : S(1000)), V(0)));
+    // t > lim: x (1 - e) rounds to x. NaN: pos is false, tail is NaN.
+    return simd::select(in, core, simd::select(pos, x, tail));
   }
 
  public:
   template <class V>
   V forward(const V& x) const noexcept {
+    V xn, a, al;
+    split_t(x, xn, a, al);
+    auto ok = a >= V(-lim<V>());  // false for NaN
+#if !XACT_HAS_FMA
     using S = simd::scalar_t<V>;
-    constexpr bool F = sizeof(S) == 4;
-    // |x| >= big is scaled by 2^-sh (exact) before it multiplies e's mantissa.
-    const V big = V(F ? S(0x1p64) : S(0x1p512));
-    const V sh = V(F ? S(120) : S(1000));
-    // Where x e^-|t| < 2^-151 for sure: |x| < 2^64 and |t| > 150, or any x and |t| > 194
-    // (float); 1102 and 1458 for double. Clamping there keeps k in scale2's range.
-    const V lim_small = V(F ? S(150) : S(1102));
-    const V lim_big = V(F ? S(194) : S(1458));
-    V xc, t, tl;
-    V xs;
-    reduce(x, xc, xs, t, tl, lim_big);
-    const auto isbig = simd::abs(xc) >= big;
-    const auto pos = t >= V(0);  // false for NaN: NaN takes the t < 0 path and propagates
-    const V a = simd::max(-simd::select(isbig, lim_big, lim_small), -simd::abs(t));
-    V pl, kf;
-    // e^-|t + tl| = e^-|t| (1 - sign(t) tl)
-    const V ph = exp_corrected(a, -simd::xorsign(tl, t), pl, kf);
-    // e itself only matters against 1: its exponent is clamped into scale2's range.
-    const V ke = simd::max(kf, V(F ? S(-250) : S(-2000)));
-    const V eh = detail::scale2(ph, ke);
-    const V h = V(1) + eh;
-    const V l = (eh - (h - V(1))) + detail::scale2(pl, ke);  // Fast2Sum: 1 >= eh
-    // Numerator: x (t >= 0) or x e's mantissa, exact as nh + nl.
-    V nl;
-    const V nh0 = simd::two_prod(xs, ph, nl);
-    const V nh = simd::select(pos, x, nh0);
-    nl = simd::select(pos, V(0), simd::fma(xs, pl, nl));
-    const V kq = simd::select(pos, V(0), kf + simd::select(isbig, sh, V(0)));
-    // (nh + nl) / (h + l): one correction step; the residual is exact up to nl and l's terms.
-    const V rh = V(1) / h;
-    const V q0 = nh * rh;
-    V pe;
-    const V p = simd::two_prod(q0, h, pe);
-    const V res = (((nh - p) - pe) + nl) - q0 * l;
-    // res is NaN only when q0 is +-inf (x = +-inf with t >= 0) or NaN: q0 is then the answer.
-    // (res == res, not simd::isnan: xsimd 8.1's AVX operator!= is ordered, NaN != NaN false.)
-    // nh = +-0 keeps its sign (res = +0 would turn -0 into +0).
-    const V q = simd::select(res == res, simd::select(nh == V(0), q0, simd::fma(res, rh, q0)), q0);
-    return detail::scale2(q, kq);
+    ok = ok & (simd::abs(x) <= V(sizeof(S) == 4 ? S(0x1p100) : S(0x1p900)));
+#endif
+    if (!simd::all(ok)) return forward_general(x);
+    return forward_core(x, xn, blog2e<V>(), a, al, positive(x));
   }
 
  private:
@@ -170,73 +262,109 @@ struct swish {
     return simd::fma(dth, c1h, simd::fma(dth, r, dtl * simd::fma(V(2) * dth, q, c1h)));
   }
 
-  // f'(x) as a value, and (for the parameter gradient) x s(1 - s) as a value; both read x only.
-  template <class V, bool Param>
-  V derivative(const V& x, V& xsc, V& t) const noexcept {
+  // f'(t) for lanes with |t| <= lim, from -|t| = a + al.
+  template <class V, class M>
+  static V derivative_core(const V& xn, const V& bl, const V& a, const V& al,
+                           const M& pos) noexcept {
+    // t = th + tl with its sign.
+    const V th = simd::select(pos, -a, a);
+    const V tl = simd::select(pos, -al, al);
+    V el, res, rcp, omq;
+    const V eh = exp_hl(xn, bl, a, al, el);
+    const V q0 = sig_hl(eh, el, pos, res, rcp, omq);
+    const V q1 = res * rcp;
+    // c = 1 - s = ch + cl: 1 - q0 exactly as a Fast2Sum (exact outright for t >= 0).
+    const V ch = omq;
+    const V cl = ((V(1) - simd::opaque(ch)) - q0) - q1;
+    // g = 1 + t c = gh + gl: t ch exact (two_prod), then Fast2Sum(1, m): valid for |m| < 2,
+    // and for m <= -1 (m <= 0 whenever t < 0) 1 + m is exact and the formula gives 0.
+    V me;
+    const V m = simd::two_prod(th, ch, me);
+    me = simd::fma(th, cl, simd::fma(tl, ch, me));
+    const V gh = V(1) + m;
+    const V gl = (m - simd::opaque(gh - V(1))) + me;
+    // s g, one rounding of the dominant product.
+    const V f = simd::fma(q0, gh, simd::fma(q0, gl, q1 * gh));
+    using S = simd::scalar_t<V>;
+    return simd::select(simd::abs(th - V(S(-1.2784645))) < V(S(0.25)), phi_near_zero(th, tl), f);
+  }
+
+  // f' for any x, bit for bit derivative_core's where |t| <= lim.
+  template <class V>
+  V derivative_general(const V& x) const noexcept {
+    using S = simd::scalar_t<V>;
+    constexpr bool F = sizeof(S) == 4;
+    const V xc = simd::max(V(std::numeric_limits<S>::lowest()),
+                           simd::min(V(std::numeric_limits<S>::max()), x));  // keeps NaN
+    const auto pos = positive(x);
+    V xn, a, al;
+    split_t(xc, xn, a, al);
+    const auto in = a >= V(-lim<V>());
+    const V core = derivative_core(simd::select(in, xn, V(0)), blog2e<V>(),
+                                   simd::select(in, a, V(0)), simd::select(in, al, V(0)), pos);
+    // t < -lim: f' = e^t (1 + t) (relative 2^-118), as a value (0 beyond 150 / 1100: below
+    // the smallest subnormal); 1 + a is exact (a <= -2).
+    const V lo = V(F ? S(-150) : S(-1100));
+    const V at = simd::max(lo, a);  // keeps NaN
+    const V alt = simd::select(a >= lo, al, V(0));
+    V pl, kf;
+    const V ph = detail::exp_split(at, pl, kf);
+    pl = simd::fma(ph, alt, pl);
+    const V u = (V(1) + at) + alt;
+    V dl;
+    const V dh = simd::two_prod(ph, u, dl);
+    const V tail = detail::scale2(dh + simd::fma(pl, u, dl), kf);
+    // t > lim: f' = 1 (to 2^-111). NaN: pos is false, tail is NaN.
+    return simd::select(in, core, simd::select(pos, V(1), tail));
+  }
+
+  // x s(1 - s) as a value (for the parameter gradient), from x only: x (ph + pl) 2^k D^2,
+  // D = 1/(1 + e) in double-word; 0 beyond |t| = 150 / 1100 (exactly where x^2 s(1 - s) <
+  // 2^-151 unless |beta| is below ~1e-12).
+  template <class V>
+  V param_factor(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
     const V lim = V(sizeof(S) == 4 ? S(150) : S(1100));
-    V xc, tl;
-    V xs;
-    reduce(x, xc, xs, t, tl, lim);
-    const auto pos = t >= V(0);
-    const V tc = simd::max(-lim, simd::min(lim, t));  // NaN kept
+    const V xc = simd::max(V(std::numeric_limits<S>::lowest()),
+                           simd::min(V(std::numeric_limits<S>::max()), x));
+    V xn, a, al;
+    split_t(xc, xn, a, al);
+    const V at = simd::max(-lim, a);  // keeps NaN
     V pl, kf;
-    const V ph = exp_corrected(-simd::abs(tc), -simd::xorsign(tl, t), pl, kf);
+    const V ph = detail::exp_split(at, pl, kf);
+    pl = simd::fma(ph, simd::select(a >= -lim, al, V(0)), pl);
     const V eh = detail::scale2(ph, kf);
     const V h = V(1) + eh;
     const V l = (eh - (h - V(1))) + detail::scale2(pl, kf);
-    // D = 1 / (h + l) = dh + dl
     const V dh = V(1) / h;
     V pe;
     const V p = simd::two_prod(dh, h, pe);
     const V dl = (((V(1) - p) - pe) - dh * l) * dh;
-    // c = 1 - s: e D for t >= 0 (g >= 1 there: one rounding is enough), D below.
-    const V ch = simd::select(pos, eh * dh, dh);
-    const V cl = simd::select(pos, V(0), dl);
-    // g = 1 + t c, TwoSum: exact near its zero.
-    V me;
-    const V m = simd::two_prod(tc, ch, me);
-    me = simd::fma(tc, cl, simd::fma(tl, ch, me));
-    const V gh = V(1) + m;
-    const V bv = gh - V(1);
-    const V gl = ((V(1) - (gh - bv)) + (m - bv)) + me;
-    // s's mantissa: D (t >= 0) or (ph + pl) D, scaled by 2^k below.
-    V se;
-    const V sh0 = simd::two_prod(ph, dh, se);
-    se = simd::fma(ph, dl, simd::fma(pl, dh, se));
-    const V smh = simd::select(pos, dh, sh0);
-    const V sml = simd::select(pos, dl, se);
-    V fe;
-    const V fh = simd::two_prod(smh, gh, fe);
-    const V fm = fh + simd::fma(smh, gl, simd::fma(sml, gh, fe));
-    if constexpr (Param) {
-      // x s (1 - s) = x (ph + pl) 2^k D^2 on both sides; 0 beyond the clamp (exactly where
-      // x^2 s(1 - s) < 2^-151 unless |beta| is below ~1e-12).
-      const V w = detail::scale2(xc * ((ph + pl) * dh) * dh, kf);
-      xsc = simd::select(simd::abs(t) > lim, V(0), w);
-    }
-    const V general = detail::scale2(fm, simd::select(pos, V(0), kf));
-    return simd::select(simd::abs(t - V(S(-1.2784645))) < V(S(0.25)), phi_near_zero(t, tl),
-                        general);
+    const V w = detail::scale2(xc * ((ph + pl) * (dh + dl)) * dh, kf);
+    return simd::select(a < -lim, V(0), w);
   }
 
  public:
   template <class V>
   V backward_from_x(const V& x, const V& dy) const noexcept {
-    V unused, t;
-    return dy * derivative<V, false>(x, unused, t);
+    V xn, a, al;
+    split_t(x, xn, a, al);
+    if (!simd::all(a >= V(-lim<V>()))) {
+      using S = simd::scalar_t<V>;
+      if (beta == 0) return dy * V(S(0.5));  // the fast path's result for every finite x, too
+      return dy * derivative_general(x);
+    }
+    return dy * derivative_core(xn, blog2e<V>(), a, al, positive(x));
   }
 
   // dx as backward_from_x; dparam = dy x^2 s(beta x)(1 - s(beta x)), the term of d(beta).
   template <class V>
   V backward_param_from_x(const V& x, const V& dy, V& dparam) const noexcept {
-    V xsc, t;
-    const V d = derivative<V, true>(x, xsc, t);
     using S = simd::scalar_t<V>;
     const V xc = simd::max(V(std::numeric_limits<S>::lowest()),
                            simd::min(V(std::numeric_limits<S>::max()), x));
-    dparam = (xsc * xc) * dy;
-    return dy * d;
+    dparam = (param_factor(x) * xc) * dy;
+    return backward_from_x(x, dy);
   }
 
   template <class T>
