@@ -11,25 +11,13 @@
 #include <cstdlib>
 #include <memory>
 
+#include "fuzz_input.hpp"
 #include "support.hpp"
 
 namespace {
 
-struct Bytes {
-  const std::uint8_t* p;
-  std::size_t n;
-  std::uint8_t u8() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  template <class U>
-  U raw() {
-    U v = 0;
-    for (std::size_t i = 0; i < sizeof(U); ++i) v = static_cast<U>((v << 8) | u8());
-    return v;
-  }
-};
+// The input's bytes, then a stream seeded by them (fuzz_input.hpp): short inputs fill long arrays.
+using xf::Bytes;
 
 template <class T>
 T value(Bytes& in) {

@@ -1,3 +1,3 @@
-# The fuzz targets, one per driver kind (tests/fuzz/<name>.cpp). Rowwise (softmax) and
-# channelwise (prelu, dice) join when their drivers exist.
-set(XACT_FUZZ_TARGETS fuzz_elementwise)
+# The fuzz targets, one per driver kind (tests/fuzz/<name>.cpp): elementwise (every registered
+# accuracy case), channelwise (PReLU, Dice), rowwise (softmax, log_softmax).
+set(XACT_FUZZ_TARGETS fuzz_elementwise fuzz_channelwise fuzz_rowwise)
