@@ -24,8 +24,8 @@ const bool registered = [] {
   register_softplus<double>("softplus", 1, 20, 2, 2);
   register_softplus<float>("softplus_exact", 1, inf, 1, 2);
   register_softplus<double>("softplus_exact", 1, inf, 2, 2);
-  register_softplus<float>("softplus_b0.3", 0.3, 20, 3, 2);
-  register_softplus<double>("softplus_b0.3", 0.3, 20, 3, 2);
+  register_softplus<float>("softplus_b0.3", 0.3, 20, 2, 2);
+  register_softplus<double>("softplus_b0.3", 0.3, 20, 2, 2);
   return true;
 }();
 

@@ -3,22 +3,32 @@
 //                  (beta * x rounded in the tensor's type, as PyTorch compares it).
 //                  threshold = +inf (softplus::exact(beta)) drops the switch: the exact curve
 //                  everywhere (it still returns x where the log term is far below an ulp).
-//                  Evaluated as max(z, 0) + log1p(e^-|z|) with z = beta x: e^ is never taken of
-//                  a positive number (nothing overflows), and for very negative x the result is
-//                  log1p(tiny) = tiny, e^(beta x) / beta down into the subnormals, never 0.
-//                  z is kept exact as zh + zl (two_prod): e^-|z| is corrected by zl, so a beta
-//                  that is not a power of two costs no accuracy where e^z is tiny. The division
-//                  by beta is a multiplication by 1/beta plus one exact-residual correction.
+//                  Evaluated as max(x, 0) + log1p(t) / beta with t = e^-|beta x| in (0, 1]:
+//                  (max(z, 0) + log1p(t)) / beta with z = beta x, and max(z, 0) / beta = max(x, 0)
+//                  exactly. e^ is never taken of a positive number (nothing overflows), and for
+//                  very negative x the result is log1p(tiny) / beta = e^(beta x) / beta, down into
+//                  the subnormals with full relative accuracy, never 0.
+//                  log1p(t) for t in [0, 1] needs no rounded 1 + t: log(1 + f) (+ ln 2) with
+//                  f = t (t < 1/2) or f = (t - 1) / 2 (t >= 1/2), both exact, through
+//                  2 atanh(f / (2 + f)).
+//                  beta = 1: one rounding of log1p(t), then the sum.
+//                  beta != 1: |beta x| = zh - zl kept exact (zl by one fma) and zl fed into e^'s
+//                  reduced argument, log1p(t) kept as head + tail, divided by beta with one
+//                  exact-residual correction (so its rounding is not magnified by the division),
+//                  then the sum.
 //   backward_from_x   dx = dy * sigmoid(beta x), dy beyond the threshold           reads x
-//                  compensated like sigmoid's: dy / 2 at x = 0, exactly dy far right, e^z dy
-//                  far left.
+//                  dy num / (1 + t) (num = 1 for x > 0, t below), with dy num exact (two_prod)
+//                  and one correction of the quotient by its exact residual (as in sigmoid's
+//                  forward): dy / 2 at x = 0, exactly dy far right, e^z dy far left.
 //   Values: y(-inf) = 0, y(+inf) = +inf, y(0) = log(2) / beta, NaN propagates.
 //   Parameters: beta a positive normal float (in [FLT_MIN, FLT_MAX]), threshold not NaN
 //   (std::invalid_argument otherwise); threshold may be +-inf.
-//   Error (strict ULP; 2^20 strided floats, 2^20 sampled doubles, native and baseline builds):
-//   beta = 1 (threshold 20 or +inf): forward float <= 1, double <= 2; backward_from_x <= 2.
-//   beta = 0.3: forward <= 3 (the log term is rounded before the division by beta),
-//   backward_from_x <= 2.
+//   Error (strict ULP; tests' strided walks of 2^20 floats / 2^20 doubles, native and baseline
+//   builds; in brackets a denser random sample of 2^22 points around the curve's knee):
+//   beta = 1 (threshold 20 or +inf): forward float <= 1 [2], double <= 2 [2];
+//   beta = 0.3: forward float <= 1 [2], double <= 1 [2]; backward_from_x <= 2 everywhere.
+//   The 2s come from e^-|z|'s own error (up to ~0.7 ulp) passed on through log1p (and, for
+//   beta != 1, magnified up to 2x relative to the result's ulp by the division).
 #pragma once
 
 #include <cmath>
@@ -36,6 +46,15 @@ class softplus {
     if (!(beta >= std::numeric_limits<float>::min() && beta <= std::numeric_limits<float>::max()))
       throw std::invalid_argument("xact::softplus: beta must be positive and finite (in float)");
     if (std::isnan(threshold)) throw std::invalid_argument("xact::softplus: threshold is NaN");
+    unit_f_ = static_cast<float>(beta) == 1.0f;
+    unit_d_ = beta == 1.0;
+    // ln(beta) in two parts, for e^z / beta = e^(z - ln beta) where t is subnormal.
+    const long double lf = std::log(static_cast<long double>(static_cast<float>(beta)));
+    lnb_f_[0] = static_cast<float>(lf);
+    lnb_f_[1] = static_cast<float>(lf - lnb_f_[0]);
+    const long double ld = std::log(static_cast<long double>(beta));
+    lnb_d_[0] = static_cast<double>(ld);
+    lnb_d_[1] = static_cast<double>(ld - lnb_d_[0]);
   }
   // The exact curve, with no switch to x (threshold = +inf).
   static softplus exact(double beta = 1) {
@@ -44,45 +63,25 @@ class softplus {
   double beta() const noexcept { return beta_; }
   double threshold() const noexcept { return threshold_; }
 
+  // The branch on beta = 1 is the same for every element of a call (well predicted); both
+  // paths are written over V, so a scalar and every lane take the same one.
   template <class V>
   V forward(const V& x) const noexcept {
-    using S = simd::scalar_t<V>;
-    const V b = V(static_cast<S>(beta_));
-    V zl;
-    const V zh = split(b, x, zl);
-    const auto pos = zh > V(0);
-    const V t0 = math::exp(-simd::abs(zh));
-    const V t = simd::fma(t0, simd::select(pos, -zl, zl), t0);  // e^-|z|, z = zh + zl
-    const V sum = simd::max(zh, V(0)) + (math::log1p(t) + simd::select(pos, zl, V(0)));
-    // sum / beta: q0 from 1/beta, corrected by the exact residual (q0 = sum when beta = 1).
-    const V ib = V(static_cast<S>(1 / static_cast<S>(beta_)));
-    const V q0 = sum * ib;
-    const V y = simd::fma(simd::fma(-q0, b, sum), ib, q0);
-    return simd::select(zh > V(cut<S>()), x, y);
+    return unit<simd::scalar_t<V>>() ? forward_unit(x) : forward_beta(x);
   }
 
   template <class V>
   V backward_from_x(const V& x, const V& dy) const noexcept {
     using S = simd::scalar_t<V>;
+    if (unit<S>()) {
+      const V t = math::exp_nonpositive(-simd::abs(x));
+      return simd::select(x > V(static_cast<S>(threshold_)), dy, grad(x, t, dy));
+    }
     const V b = V(static_cast<S>(beta_));
-    V zl;
-    const V zh = split(b, x, zl);
-    const auto pos = zh > V(0);
-    const V t0 = math::exp(-simd::abs(zh));
-    const V t = simd::fma(t0, simd::select(pos, -zl, zl), t0);
-    // dy * num / (h + l), num = 1 (z > 0) or t, 1 + t = h + l exactly: one correction step.
-    V l;
-    const V h = simd::fast_two_sum(V(1), t, l);
-    const V rh = V(1) / h;
-    V ne;
-    const V n = simd::two_prod(dy, simd::select(pos, V(1), t), ne);
-    const V q0 = n * rh;
-    V pe;
-    const V p = simd::two_prod(q0, h, pe);
-    const V res = (((n - p) - pe) + ne) - q0 * l;
-    const V g = simd::fma(res, rh, q0);
-    // zh > threshold is false for NaN: the NaN in g flows through.
-    return simd::select(zh > V(static_cast<S>(threshold_)), dy, g);
+    V al;
+    const V a = neg_abs_z(b, x, al);
+    const V t = exp_dw(a, al);
+    return simd::select(b * x > V(static_cast<S>(threshold_)), dy, grad(x, t, dy));
   }
 
   template <class T>
@@ -91,14 +90,200 @@ class softplus {
   }
 
  private:
-  // beta x = zh + zl exactly; zl = 0 where zh is infinite (two_prod gives NaN or inf there).
+  template <class S>
+  bool unit() const noexcept {
+    return sizeof(S) == 4 ? unit_f_ : unit_d_;
+  }
+
+  // beta = 1: max(x, 0) + log1p(e^-|x|), the log term rounded once.
   template <class V>
-  static V split(const V& b, const V& x, V& zl) noexcept {
+  V forward_unit(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
+    const V t = math::exp_nonpositive(-simd::abs(x));
+    V lo;
+    const V l = log1p01<false>(t, lo);
+    // max(x, 0) is 0 for NaN x: the NaN comes through l.
+    return simd::select(x > V(cut<S>()), x, simd::max(x, V(0)) + l);
+  }
+
+  // max(x, 0) + log1p(e^-|z|) / beta, z = beta x.
+  template <class V>
+  V forward_beta(const V& x) const noexcept {
+    using S = simd::scalar_t<V>;
+    const V b = V(static_cast<S>(beta_));
+    const V ib = V(static_cast<S>(1 / static_cast<S>(beta_)));
+    V al;
+    const V a = neg_abs_z(b, x, al);
+    const V t = exp_dw(a, al);
+    V ll;
+    const V lh = log1p01<true>(t, ll);
+    // (lh + ll) / beta: q0 from 1/beta, corrected by the exact residual lh - q0 beta.
+    const V q0 = lh * ib;
+    const V q = simd::fma(simd::fnma(q0, b, lh) + ll, ib, q0);
+    V y = simd::max(x, V(0)) + q;
+    if (!simd::all(a >= V(-math::detail::exp_normal_limit<S>()))) y = tiny(x, a, al, y);
+    return simd::select(b * x > V(cut<S>()), x, y);
+  }
+
+  // Where |z| is beyond exp's normal range t is subnormal or 0 and log1p(t) = t: y = max(x, 0)
+  // + e^(-|z| - ln beta), rounded once, instead of the subnormal t divided by beta (which
+  // magnifies t's rounding when beta < 1). Only lanes that every path sends here change.
+  template <class V>
+  V tiny(const V& x, const V& a, const V& al, const V& y) const noexcept {
+    using S = simd::scalar_t<V>;
+    const S* lnb = lnb_ptr<S>();
+    V el;
+    const V e = simd::two_sum(a, V(-lnb[0]), el);  // -inf for a = -inf, el NaN there
+    el = simd::select(e > V(-std::numeric_limits<S>::infinity()), el + (al - V(lnb[1])), V(0));
+    const V r = simd::max(x, V(0)) + exp_dw(e, el);
+    return simd::select(a < V(-math::detail::exp_normal_limit<S>()), r, y);
+  }
+
+  // -|beta x| = a + al exactly (al from one fma, or Dekker's product without one).
+  template <class V>
+  static V neg_abs_z(const V& b, const V& x, V& al) noexcept {
+    const V ax = simd::abs(x);
+#if XACT_HAS_FMA
+    const V zp = b * ax;
+    al = simd::fnma(b, ax, zp);  // zp - b|x|: the rounding error of zp, negated
+#else
     V e;
-    const V zh = simd::two_prod(b, x, e);
-    zl = simd::select(simd::abs(e) < V(std::numeric_limits<S>::infinity()), e, V(0));
-    return zh;
+    const V zp = simd::two_prod(b, ax, e);
+    al = -e;
+#endif
+    return -zp;
+  }
+
+  // e^(a + al) for a <= 0 or NaN and |al| <= ulp(a): math::exp's steps with al added to the
+  // reduced argument r = a - k ln2 (as al - k ln2_lo, a correction, then one rounding), so
+  // that a rounded beta x costs nothing. As math::exp, two paths with identical bits where
+  // both apply: no clamp and one exact scaling when every lane has a >= -normal_limit.
+  template <class V>
+  static V exp_dw(const V& a, const V& al) noexcept {
+    using S = simd::scalar_t<V>;
+    using C = math::detail::exp_constants<S>;
+    using I = simd::int_t<V>;
+    if (simd::all(a >= V(-math::detail::exp_normal_limit<S>()))) {
+      V tk;
+      const V p = reduce(a, a, al, tk);
+      return math::detail::exp_scale_normal(p, tk);
+    }
+    // xn keeps NaN (a second in min/max), xk drops it; al only where a is not clamped (it may
+    // be inf or NaN beyond).
+    const V xn = simd::max(V(C::lo), simd::min(V(C::hi), a));
+    const V xk = simd::max(simd::min(a, V(C::hi)), V(C::lo));
+    const V l = simd::select(a >= V(C::lo), al, V(0));
+    V tk;
+    const V p = reduce(xk, xn, l, tk);
+    const I k = math::detail::exp_k(tk);
+    const I k1 = k >> 1;
+    const I k2 = k - k1;
+    // opaque: -ffast-math would otherwise form 2^k1 * 2^k2 first, which overflows.
+    return simd::opaque(p * math::detail::pow2i<V>(k1)) * math::detail::pow2i<V>(k2);
+  }
+
+  template <class V>
+  static V reduce(const V& xk, const V& xr, const V& xl, V& tk) noexcept {
+    using C = math::detail::exp_constants<simd::scalar_t<V>>;
+    // opaque: under -ffast-math, (t + magic) - magic must not fold back to t.
+    tk = simd::opaque(simd::fma(xk, V(C::log2e), V(C::round_magic)));
+    const V kf = tk - V(C::round_magic);
+    // xr - k ln2_hi is exact; the low parts are summed first and added with one rounding.
+    const V r = simd::opaque(simd::fnma(kf, V(C::ln2_hi), xr)) + simd::fnma(kf, V(C::ln2_lo), xl);
+    return V(1) + simd::fma(r * r, math::detail::exp_poly_q(r), r);
+  }
+
+  // log(1 + t) for t in [0, 1] or NaN: 1 + t = 2^k (1 + f) with f exact, no rounded 1 + t:
+  // k = 0, f = t for t < 1/2; k = 1, f = (t - 1)/2 (t/2 exact, then Sterbenz) for t >= 1/2.
+  // So f in [-1/4, 1/2), s = f / (2 + f) in [-1/7, 1/5], z = s^2 <= 1/25, and
+  // log(1 + f) = 2 atanh(s) = f - f^2/2 + s (f^2/2 + z P(z)), P(z) = (2 atanh(s)/s - 2)/z =
+  // 2/3 + 2z/5 + ... fitted on [0, 1/25] (minimax of z (P - p), 4 coefficients for float, 8 for
+  // double: below 2^-33 / 2^-61 of the result). s is corrected by its residual rho =
+  // f - s (2 + f) (exact 2 + f; f - 2s exact by Sterbenz, the rest rounded once): s + rho/(2 + f)
+  // is f/(2 + f) to ~2^-48, and its effect on the sum is rho (f^2/4 + zP), to ~20%, which leaves
+  // ~0.02 ulp. Then the only errors of size are the final roundings.
+  // Written so that no rounded product feeds an addition: with -ffp-contract=fast (GCC's default
+  // for C++) such a pair may be fused in one code path and not in another, and a scalar would no
+  // longer match its lane. f^2/2 only enters through fmas.
+  // DW = false: the sum, rounded (lo unset). DW = true: head + tail in lo, the tail good to a
+  // small fraction of an ulp of the head: f - f^2/2 rounded once and its error, then
+  // k ln2_hi + that by an exact two-sum.
+  template <bool DW, class V>
+  static V log1p01(const V& t, V& lo) noexcept {
+    using S = simd::scalar_t<V>;
+    using C = math::detail::exp_constants<S>;
+    const auto big = t >= V(0.5);  // false for NaN: f = t carries it
+    const V f = simd::select(big, simd::fma(t, V(0.5), V(-0.5)), t);
+    // k as 1 or -0 (not +0: a select against +0 costs GCC an extra mask instruction); -0 adds
+    // nothing to any sum below.
+    const V k = simd::select(big, V(1), V(-0.0));
+    const V s = f / (V(2) + f);
+    const V z = s * s;
+    V p;
+    if constexpr (sizeof(S) == 4) {
+      p = simd::fma(V(0x1.ed89a8p-3f), z, V(0x1.23e9bap-2f));
+      p = simd::fma(p, z, V(0x1.999bdcp-2f));
+      p = simd::fma(p, z, V(0x1.555554p-1f));
+    } else {
+      p = simd::fma(V(0x1.1b69ef14b1711p-3), z, V(0x1.0dcf1353d0d8ep-3));
+      p = simd::fma(p, z, V(0x1.3b358bb55811ep-3));
+      p = simd::fma(p, z, V(0x1.745c4c7aad748p-3));
+      p = simd::fma(p, z, V(0x1.c71c7488da134p-3));
+      p = simd::fma(p, z, V(0x1.24924921ec0bep-2));
+      p = simd::fma(p, z, V(0x1.999999999c0f7p-2));
+      p = simd::fma(p, z, V(0x1.555555555554fp-1));
+    }
+    const V zp = z * p;
+    const V hf = V(0.5) * f;                                         // exact
+    const V hr = simd::fma(hf, f, zp);                               // f^2/2 + z P
+    const V rho = residual(s, f, simd::fnma(V(2), s, f));            // f - s (2 + f)
+    const V sc = simd::fma(rho, simd::fma(V(0.5), hr, zp), s * hr);  // (s + rho/(2+f)) (...)
+    const V small = simd::fma(k, V(C::ln2_lo), sc);
+    if constexpr (!DW) {
+      return simd::fma(k, V(C::ln2_hi), f + simd::fnma(hf, f, small));
+    } else {
+#if XACT_HAS_FMA
+      const V d = simd::fnma(hf, f, f);       // f - f^2/2 rounded once
+      const V dl = simd::fnma(hf, f, f - d);  // its error (f - d exact: Sterbenz)
+#else
+      V hl;
+      const V h = simd::two_prod(hf, f, hl);  // f^2/2 = h + hl
+      const V d = f - h;
+      const V dl = ((f - d) - h) - hl;  // f - d and (f - d) - h exact (Sterbenz)
+#endif
+      V el;
+      const V e = simd::fast_two_sum(k * V(C::ln2_hi), d, el);  // 0 or ln2_hi > |d|
+      lo = el + (dl + small);
+      return e;
+    }
+  }
+
+  // dy num / (1 + t), num = 1 (x > 0) or t: dy num = n + ne exactly; q0 = n / (1 + t) from the
+  // rounded reciprocal; n - q0 is exact (Sterbenz: n/2 <= q0 <= n), so the residual against the
+  // exact 1 + t, n + ne - q0 - q0 t, rounds once; one correction scaled by the reciprocal.
+  // dy = +-inf: the error terms are NaN, the quotient itself (+-inf or NaN) is the answer.
+  template <class V>
+  static V grad(const V& x, const V& t, const V& dy) noexcept {
+    const V num = simd::select(x > V(0), V(1), t);
+    const V rd = V(1) / (V(1) + t);
+    V ne;
+    const V n = simd::two_prod(dy, num, ne);
+    const V q0 = n * rd;
+    const V g = simd::fma(residual(q0, t, n - q0) + ne, rd, q0);
+    return simd::select(g == g, g, q0);
+  }
+
+  // c - a b with the product unrounded (one fma, or through two_prod without a hardware fma,
+  // where a separate fma would round the product and lose the residual).
+  template <class V>
+  static V residual(const V& a, const V& b, const V& c) noexcept {
+#if XACT_HAS_FMA
+    return simd::fnma(a, b, c);
+#else
+    V e;
+    const V p = simd::two_prod(a, b, e);
+    return simd::opaque(c - p) - e;
+#endif
   }
 
   // Where the forward returns x: beyond the threshold, and beyond z = 2^7 in exact mode too
@@ -110,8 +295,20 @@ class softplus {
     return thr < S(128) ? thr : S(128);
   }
 
+  template <class S>
+  const S* lnb_ptr() const noexcept {
+    if constexpr (sizeof(S) == 4)
+      return lnb_f_;
+    else
+      return lnb_d_;
+  }
+
   double beta_;
   double threshold_;
+  bool unit_f_ = false;
+  bool unit_d_ = false;
+  float lnb_f_[2] = {0, 0};
+  double lnb_d_[2] = {0, 0};
 };
 
 }  // namespace xact
