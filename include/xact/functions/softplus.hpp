@@ -46,15 +46,8 @@ class softplus {
     if (!(beta >= std::numeric_limits<float>::min() && beta <= std::numeric_limits<float>::max()))
       throw std::invalid_argument("xact::softplus: beta must be positive and finite (in float)");
     if (std::isnan(threshold)) throw std::invalid_argument("xact::softplus: threshold is NaN");
-    unit_f_ = static_cast<float>(beta) == 1.0f;
-    unit_d_ = beta == 1.0;
-    // ln(beta) in two parts, for e^z / beta = e^(z - ln beta) where t is subnormal.
-    const long double lf = std::log(static_cast<long double>(static_cast<float>(beta)));
-    lnb_f_[0] = static_cast<float>(lf);
-    lnb_f_[1] = static_cast<float>(lf - lnb_f_[0]);
-    const long double ld = std::log(static_cast<long double>(beta));
-    lnb_d_[0] = static_cast<double>(ld);
-    lnb_d_[1] = static_cast<double>(ld - lnb_d_[0]);
+    pf_ = make_params<float>(beta, threshold);
+    pd_ = make_params<double>(beta, threshold);
   }
   // The exact curve, with no switch to x (threshold = +inf).
   static softplus exact(double beta = 1) {
@@ -67,21 +60,21 @@ class softplus {
   // paths are written over V, so a scalar and every lane take the same one.
   template <class V>
   V forward(const V& x) const noexcept {
-    return unit<simd::scalar_t<V>>() ? forward_unit(x) : forward_beta(x);
+    return params<simd::scalar_t<V>>().unit ? forward_unit(x) : forward_beta(x);
   }
 
   template <class V>
   V backward_from_x(const V& x, const V& dy) const noexcept {
-    using S = simd::scalar_t<V>;
-    if (unit<S>()) {
+    const auto& p = params<simd::scalar_t<V>>();
+    if (p.unit) {
       const V t = math::exp_nonpositive(-simd::abs(x));
-      return simd::select(x > V(static_cast<S>(threshold_)), dy, grad(x, t, dy));
+      return simd::select(x > V(p.thr), dy, grad(x, t, dy));
     }
-    const V b = V(static_cast<S>(beta_));
+    const V b = V(p.b);
     V al;
     const V a = neg_abs_z(b, x, al);
     const V t = exp_dw(a, al);
-    return simd::select(b * x > V(static_cast<S>(threshold_)), dy, grad(x, t, dy));
+    return simd::select(b * x > V(p.thr), dy, grad(x, t, dy));
   }
 
   template <class T>
@@ -90,9 +83,37 @@ class softplus {
   }
 
  private:
+  // The parameters in each type, computed once: the drivers' stores may alias *this as far as
+  // the compiler knows, so whatever a batch reads from the object is reloaded for each batch
+  // (a broadcast from memory, not a conversion and a min).
   template <class S>
-  bool unit() const noexcept {
-    return sizeof(S) == 4 ? unit_f_ : unit_d_;
+  struct param {
+    S b, ib;           // beta and 1/beta rounded in S
+    S thr, cut;        // the threshold in S; where the forward returns x (below)
+    S lnb_hi, lnb_lo;  // ln(beta) in two parts
+    bool unit;         // beta rounds to 1 in S
+  };
+  template <class S>
+  static param<S> make_params(double beta, double threshold) {
+    param<S> p;
+    p.b = static_cast<S>(beta);
+    p.ib = 1 / p.b;
+    p.thr = static_cast<S>(threshold);
+    // Beyond z = 2^7 the forward returns x in exact mode too: there log1p(e^-z) / beta <
+    // e^-128 x, x is the correctly rounded result, and beta * x may have overflowed.
+    p.cut = p.thr < S(128) ? p.thr : S(128);
+    const long double l = std::log(static_cast<long double>(p.b));
+    p.lnb_hi = static_cast<S>(l);
+    p.lnb_lo = static_cast<S>(l - p.lnb_hi);
+    p.unit = p.b == S(1);
+    return p;
+  }
+  template <class S>
+  const param<S>& params() const noexcept {
+    if constexpr (sizeof(S) == 4)
+      return pf_;
+    else
+      return pd_;
   }
 
   // beta = 1: max(x, 0) + log1p(e^-|x|), the log term rounded once.
@@ -103,15 +124,16 @@ class softplus {
     V lo;
     const V l = log1p01<false>(t, lo);
     // max(x, 0) is 0 for NaN x: the NaN comes through l.
-    return simd::select(x > V(cut<S>()), x, simd::max(x, V(0)) + l);
+    return simd::select(x > V(params<S>().cut), x, simd::max(x, V(0)) + l);
   }
 
   // max(x, 0) + log1p(e^-|z|) / beta, z = beta x.
   template <class V>
   V forward_beta(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
-    const V b = V(static_cast<S>(beta_));
-    const V ib = V(static_cast<S>(1 / static_cast<S>(beta_)));
+    const auto& p = params<S>();
+    const V b = V(p.b);
+    const V ib = V(p.ib);
     V al;
     const V a = neg_abs_z(b, x, al);
     const V t = exp_dw(a, al);
@@ -122,7 +144,7 @@ class softplus {
     const V q = simd::fma(simd::fnma(q0, b, lh) + ll, ib, q0);
     V y = simd::max(x, V(0)) + q;
     if (!simd::all(a >= V(-math::detail::exp_normal_limit<S>()))) y = tiny(x, a, al, y);
-    return simd::select(b * x > V(cut<S>()), x, y);
+    return simd::select(b * x > V(p.cut), x, y);
   }
 
   // Where |z| is beyond exp's normal range t is subnormal or 0 and log1p(t) = t: y = max(x, 0)
@@ -131,10 +153,10 @@ class softplus {
   template <class V>
   V tiny(const V& x, const V& a, const V& al, const V& y) const noexcept {
     using S = simd::scalar_t<V>;
-    const S* lnb = lnb_ptr<S>();
+    const auto& p = params<S>();
     V el;
-    const V e = simd::two_sum(a, V(-lnb[0]), el);  // -inf for a = -inf, el NaN there
-    el = simd::select(e > V(-std::numeric_limits<S>::infinity()), el + (al - V(lnb[1])), V(0));
+    const V e = simd::two_sum(a, V(-p.lnb_hi), el);  // -inf for a = -inf, el NaN there
+    el = simd::select(e > V(-std::numeric_limits<S>::infinity()), el + (al - V(p.lnb_lo)), V(0));
     const V r = simd::max(x, V(0)) + exp_dw(e, el);
     return simd::select(a < V(-math::detail::exp_normal_limit<S>()), r, y);
   }
@@ -198,7 +220,7 @@ class softplus {
   // So f in [-1/4, 1/2), s = f / (2 + f) in [-1/7, 1/5], z = s^2 <= 1/25, and
   // log(1 + f) = 2 atanh(s) = f - f^2/2 + s (f^2/2 + z P(z)), P(z) = (2 atanh(s)/s - 2)/z =
   // 2/3 + 2z/5 + ... fitted on [0, 1/25] (minimax of z (P - p), 4 coefficients for float, 8 for
-  // double: below 2^-33 / 2^-61 of the result). s is corrected by its residual rho =
+  // double: below 2^-33 / 2^-61 of the result). DW only: s is corrected by its residual rho =
   // f - s (2 + f) (exact 2 + f; f - 2s exact by Sterbenz, the rest rounded once): s + rho/(2 + f)
   // is f/(2 + f) to ~2^-48, and its effect on the sum is rho (f^2/4 + zP), to ~20%, which leaves
   // ~0.02 ulp. Then the only errors of size are the final roundings.
@@ -234,10 +256,13 @@ class softplus {
       p = simd::fma(p, z, V(0x1.555555555554fp-1));
     }
     const V zp = z * p;
-    const V hf = V(0.5) * f;                                         // exact
-    const V hr = simd::fma(hf, f, zp);                               // f^2/2 + z P
-    const V rho = residual(s, f, simd::fnma(V(2), s, f));            // f - s (2 + f)
-    const V sc = simd::fma(rho, simd::fma(V(0.5), hr, zp), s * hr);  // (s + rho/(2+f)) (...)
+    const V hf = V(0.5) * f;            // exact
+    const V hr = simd::fma(hf, f, zp);  // f^2/2 + z P
+    V sc = s * hr;
+    if constexpr (DW) {
+      const V rho = residual(s, f, simd::fnma(V(2), s, f));  // f - s (2 + f)
+      sc = simd::fma(rho, simd::fma(V(0.5), hr, zp), sc);    // (s + rho/(2 + f)) (...)
+    }
     const V small = simd::fma(k, V(C::ln2_lo), sc);
     if constexpr (!DW) {
       return simd::fma(k, V(C::ln2_hi), f + simd::fnma(hf, f, small));
@@ -266,10 +291,16 @@ class softplus {
   static V grad(const V& x, const V& t, const V& dy) noexcept {
     const V num = simd::select(x > V(0), V(1), t);
     const V rd = V(1) / (V(1) + t);
-    V ne;
-    const V n = simd::two_prod(dy, num, ne);
+#if XACT_HAS_FMA
+    const V n = dy * num;
+    const V en = simd::fnma(dy, num, n);  // n - dy num: the rounding error, negated (one fnma)
+#else
+    V e;
+    const V n = simd::two_prod(dy, num, e);
+    const V en = -e;
+#endif
     const V q0 = n * rd;
-    const V g = simd::fma(residual(q0, t, n - q0) + ne, rd, q0);
+    const V g = simd::fma(residual(q0, t, n - q0) - en, rd, q0);
     return simd::select(g == g, g, q0);
   }
 
@@ -286,29 +317,10 @@ class softplus {
 #endif
   }
 
-  // Where the forward returns x: beyond the threshold, and beyond z = 2^7 in exact mode too
-  // (there log1p(e^-z) / beta < e^-128 x: x is the correctly rounded result, and beta * x may
-  // have overflowed).
-  template <class S>
-  S cut() const noexcept {
-    const S thr = static_cast<S>(threshold_);
-    return thr < S(128) ? thr : S(128);
-  }
-
-  template <class S>
-  const S* lnb_ptr() const noexcept {
-    if constexpr (sizeof(S) == 4)
-      return lnb_f_;
-    else
-      return lnb_d_;
-  }
-
   double beta_;
   double threshold_;
-  bool unit_f_ = false;
-  bool unit_d_ = false;
-  float lnb_f_[2] = {0, 0};
-  double lnb_d_[2] = {0, 0};
+  param<float> pf_;
+  param<double> pd_;
 };
 
 }  // namespace xact
