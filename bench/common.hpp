@@ -143,5 +143,6 @@ inline void register_roofs(std::size_t n) {
 void register_elementwise();
 void register_softmax();
 void register_channelwise();
+void register_subnormal();
 
 }  // namespace xb

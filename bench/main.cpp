@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   xb::register_elementwise();
   xb::register_softmax();
   xb::register_channelwise();
+  xb::register_subnormal();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

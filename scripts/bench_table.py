@@ -101,7 +101,7 @@ def main():
           " (< 1: xact faster). **roof**: xact's GB/s as a share of the roof's (memcpy for"
           " forward; a vectorized x + dy for backward, which reads 2n and writes n).")
 
-    keys = sorted({k[:2] for k in cells if k[1] != "roof"},
+    keys = sorted({k[:2] for k in cells if k[1] != "roof" and not k[1].endswith("_denormal")},
                   key=lambda k: (k[1], k[0] != "fwd"))
     present = [b for b in BASELINES if any(k[2] == b for k in cells)]
     for label, in_class in CLASSES:
@@ -132,7 +132,30 @@ def main():
                     name = fn if var in (None, "xact") else f"{fn} ({var})"
                     row = [name, d, size_label(n), fmt(x)] + [fmt(base[b]) for b in present]
                     print("| " + " | ".join(row + [ratio, share]) + " |")
+    denormal(cells)
     return 0
+
+
+def denormal(cells):
+    """Rows <dir>/<fn>_denormal/{xact,xact_subin,xact_subout}/<n> (bench_subnormal.cpp): the
+    time with subnormal inputs and with subnormal outputs, as ratios to the normal input's."""
+    rows = sorted({(k[1], k[0], k[3]) for k in cells if k[1].endswith("_denormal")},
+                  key=lambda k: (k[0], k[1] != "fwd", k[2]))
+    if not rows:
+        return
+    print()
+    print("### Subnormals (ns per element; ratio to the normal input's time)")
+    print()
+    print("| function | dir | n | normal input | subnormal input | subnormal output |")
+    print("|---|---|---|---:|---:|---:|")
+    for fn, d, n in rows:
+        base = cells.get((d, fn, "xact", n))
+        out = []
+        for impl in ("xact_subin", "xact_subout"):
+            c = cells.get((d, fn, impl, n))
+            out.append("-" if c is None or base is None else f"{c[0]:.3g} ({c[0] / base[0]:.2f}x)")
+        print(f"| {fn[:-len('_denormal')]} | {d} | {size_label(n)} | "
+              f"{'-' if base is None else f'{base[0]:.3g}'} | {out[0]} | {out[1]} |")
 
 
 if __name__ == "__main__":

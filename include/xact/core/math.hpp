@@ -154,6 +154,15 @@ inline V exp_general(const V& x) noexcept {
   return simd::opaque(p * pow2i<V>(k1)) * pow2i<V>(k2);
 }
 
+// e^x for |x| <= exp_normal_limit (precondition): the fast path of math::exp, the general
+// path's bits. For callers that choose the path themselves (sigmoid).
+template <class V>
+inline V exp_normal(const V& x) noexcept {
+  V tk;
+  const V p = exp_reduce(x, x, tk);
+  return exp_scale_normal(p, tk);
+}
+
 }  // namespace detail
 
 // e^x for every x: +inf above the overflow threshold (and only there), subnormal results
@@ -171,9 +180,7 @@ inline V exp(const V& x) noexcept {
   // !(|x| <= limit) is true for NaN too.
   // False for NaN too: NaN takes the general path.
   if (!simd::all(simd::abs(x) <= V(detail::exp_normal_limit<S>()))) return detail::exp_general(x);
-  V tk;
-  const V p = detail::exp_reduce(x, x, tk);
-  return detail::exp_scale_normal(p, tk);
+  return detail::exp_normal(x);
 }
 
 // e^x for x <= 0 (or NaN; precondition, not checked): exp's results bit for bit, one compare
@@ -182,9 +189,7 @@ template <class V>
 inline V exp_nonpositive(const V& x) noexcept {
   using S = simd::scalar_t<V>;
   if (!simd::all(x >= V(-detail::exp_normal_limit<S>()))) return detail::exp_general(x);
-  V tk;
-  const V p = detail::exp_reduce(x, x, tk);
-  return detail::exp_scale_normal(p, tk);
+  return detail::exp_normal(x);
 }
 
 // e^x 2^N rounded once, for 0 <= N <= 8: exp's steps with N added to k, so a result that lands
