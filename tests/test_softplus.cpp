@@ -135,6 +135,11 @@ TYPED_TEST(Softplus, BackwardSpecialValues) {
     // Exactly 1 far right (once e^-x < half an ulp of 1), never 0 or NaN.
     for (T x : {T(sizeof(T) == 4 ? 17.4 : 37.5), T(40), T(1e10)})
       EXPECT_EQ(f.backward_from_x(x, T(1)), T(1)) << x;
+    // dy = +-inf: +-inf wherever sigmoid(x) is not 0 (the correction terms are NaN there).
+    for (T x : {T(-3), T(0), T(3), T(30)}) {
+      EXPECT_EQ(f.backward_from_x(x, L::infinity()), L::infinity()) << x;
+      EXPECT_EQ(f.backward_from_x(x, -L::infinity()), -L::infinity()) << x;
+    }
     EXPECT_TRUE(std::isnan(f.backward_from_x(L::quiet_NaN(), T(1))));
     EXPECT_TRUE(std::isnan(f.backward_from_x(T(1), L::quiet_NaN())));
     EXPECT_TRUE(std::isnan(f.backward_from_x(T(30), L::quiet_NaN())));
