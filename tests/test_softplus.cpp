@@ -18,11 +18,13 @@ void register_softplus(const char* name, double beta, double thr, double fwd, do
 const double inf = std::numeric_limits<double>::infinity();
 
 // The bounds: what the strided and exhaustive walks assert (README's table). PyTorch's default,
-// the exact curve, and a beta that is not a power of two.
+// the exact curve, and a beta that is not a power of two. beta = 1 float forward: 1 ulp on the
+// strided walk, but a dense scan of |x| in [1/16, 2) finds 1303 of 83.9M inputs at 2 ulp (exp's
+// error through log1p plus the rounding of the sum): the bound is 2.
 const bool registered = [] {
-  register_softplus<float>("softplus", 1, 20, 1, 2);
+  register_softplus<float>("softplus", 1, 20, 2, 2);
   register_softplus<double>("softplus", 1, 20, 2, 2);
-  register_softplus<float>("softplus_exact", 1, inf, 1, 2);
+  register_softplus<float>("softplus_exact", 1, inf, 2, 2);
   register_softplus<double>("softplus_exact", 1, inf, 2, 2);
   register_softplus<float>("softplus_b0.3", 0.3, 20, 2, 2);
   register_softplus<double>("softplus_b0.3", 0.3, 20, 2, 2);
