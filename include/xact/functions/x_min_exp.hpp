@@ -1,13 +1,18 @@
 // x * min(1, e^x)   (Su, 2017: a Swish-like curve that is exactly the identity on x >= 0)
 //   forward        y  = x for x >= 0,  x e^x below
 //   backward_from_x   dx = dy for x >= 0,  dy e^x (1 + x) below                    reads x
-//   Stable form: e^x is only ever taken of min(x, 0), so nothing overflows. e^x is kept split
-//   as (hi + lo) 2^k (detail::exp_split below): the products x e^x and e^x (1 + x) are formed
-//   on the mantissa hi + lo, rounded once, and only then scaled by 2^k. A result that is
+//   Stable form: e^x is only ever taken of min(x, 0), so nothing overflows. e^x = (1 + s) 2^k
+//   (s = e^r - 1 rounded once): the products x e^x = fma(x, s, x) 2^k and e^x (1 + x) are
+//   formed with 1 + s unrounded, rounded once, and only then scaled by 2^k. A result that is
 //   normal is therefore never built from a subnormal e^x (x e^x at x = -100 is 2^-141 in float,
 //   while e^-100 alone would keep 3 significant bits), and 1 + x is exact near the zero of the
 //   derivative at x = -1 (Sterbenz), so the derivative keeps full relative accuracy there too:
 //   no absolute floor is needed (the tests use none). At x = -1 exactly, dx = dy * 0.
+//   Two paths per batch, bit-identical where both apply: when every lane has x >= -85 (float) /
+//   -700 (double), the results are normal (or k = 0) and 2^k is applied once, exactly (no
+//   clamps); otherwise (a lane below, or NaN) the general path computes those lanes the same way
+//   and the others with e^x split as (hi + lo) 2^k (detail::exp_split) and 2^k applied in two
+//   steps (scale2), down into the subnormals.
 //   The derivative at 0 is 1 from both sides (f is C1). The backward forms the factor
 //   e^x (1 + x) as a value (subnormal when below 2^-126 / 2^-1022) and then multiplies by dy.
 //   Values: y(-inf) = -0, y(+inf) = +inf, y(-0) = -0, NaN propagates; dx(-inf) = dy * -0,
