@@ -326,7 +326,10 @@ struct swish {
     // s g, one rounding of the dominant product.
     const V f = simd::fma(q0, gh, simd::fma(q0, gl, q1 * gh));
     using S = simd::scalar_t<V>;
-    return simd::select(simd::abs(th - V(S(-1.2784645))) < V(S(0.25)), phi_near_zero(th, tl), f);
+    // The polynomial only where a lane needs it (the same bits either way).
+    const auto far = !(simd::abs(th - V(S(-1.2784645))) < V(S(0.25)));
+    if (simd::all(far)) return f;
+    return simd::select(far, f, phi_near_zero(th, tl));
   }
 
   // f' for any x, bit for bit derivative_core's where |t| <= lim.
