@@ -204,6 +204,32 @@ TYPED_TEST(Softmax, ShiftInvariant) {
   }
 }
 
+// A finite row spanning more than the type's range (found by fuzzing: the rounding correction of
+// x - max overflowed and made the row NaN): the largest entries share the mass, the others get
+// exactly 0 (log-softmax: x - max, finite).
+TYPED_TEST(Softmax, RowSpanningTheRange) {
+  using T = TypeParam;
+  const T big = std::numeric_limits<T>::max();
+  for (std::size_t inner : {std::size_t(1), std::size_t(9)}) {
+    const std::vector<T> row = {T(0.9) * big, big, -big, big / 2, big};
+    std::vector<T> x(row.size() * inner), y(x.size()), ly(x.size());
+    for (std::size_t i = 0; i < row.size(); ++i)
+      for (std::size_t j = 0; j < inner; ++j) x[i * inner + j] = row[i];
+    xact::softmax_forward(x.data(), y.data(), 1, row.size(), inner);
+    xact::log_softmax_forward(x.data(), ly.data(), 1, row.size(), inner);
+    for (std::size_t j = 0; j < inner; ++j) {
+      EXPECT_EQ(y[0 * inner + j], T(0));
+      EXPECT_EQ(y[1 * inner + j], T(0.5));
+      EXPECT_EQ(y[2 * inner + j], T(0));
+      EXPECT_EQ(y[3 * inner + j], T(0));
+      EXPECT_EQ(y[4 * inner + j], T(0.5));
+      for (std::size_t i = 0; i < row.size(); ++i)
+        EXPECT_TRUE(std::isfinite(ly[i * inner + j]) || row[i] == -big) << i;
+      EXPECT_LE(xt::ulp_distance(ly[1 * inner + j], -std::log(T(2))), 1.0);
+    }
+  }
+}
+
 // Documented results for degenerate rows, along the last axis and across inner.
 template <class T>
 void run_all(const std::vector<T>& x, std::size_t inner, std::vector<T>& y, std::vector<T>& ly,

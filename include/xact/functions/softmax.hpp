@@ -60,8 +60,10 @@ inline V exp_shifted(const V& x, const V& c) noexcept {
   // TwoSum(x, -c): exact error of the subtraction whichever operand is larger.
   const V bb = d - x;
   V e = (x - (d - bb)) + (-c - bb);
-  // x = -inf makes e NaN (inf - inf); its term is 0 either way.
-  e = simd::select(d > V(-std::numeric_limits<simd::scalar_t<V>>::infinity()), e, V(0));
+  // Not finite: x = -inf (inf - inf), or |x|, |c| near the overflow threshold with d - x
+  // overflowing (a row spanning more than the type's range; d <= -max/2 then, e^d = 0): the
+  // correction is 0 either way (fuzzing found the second case).
+  e = simd::select(simd::abs(e) < V(std::numeric_limits<simd::scalar_t<V>>::infinity()), e, V(0));
   const V p = math::exp_nonpositive(d);  // d <= 0 or NaN
   return simd::fma(p, e, p);
 }
