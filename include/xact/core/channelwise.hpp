@@ -25,8 +25,11 @@
 //  - shorter runs (channels_last, [N, C] tables): the tensor is periodic with period L = C*inner.
 //    The parameters are expanded into a stack tile covering the fewest periods that fill whole
 //    batches when that fits (else one period, in blocks ending on channel and batch borders);
-//    the tensor is walked tile by tile with one lane-wise accumulator per tile position, folded
-//    per channel (compensated) at the end.
+//    the whole periods are walked strip by strip (one batch of tile positions down a block of
+//    rows that fits L1, parameters and accumulators in registers, merged once per strip into
+//    one lane-wise accumulator per tile position), folded per channel (compensated) at the end.
+// Also channel_moments (float): per-channel sums of x - shift and its square in one pass,
+// accumulated in double (batch statistics; Dice's training forward).
 // Sums: terms are added 4 batches at a time (a plain sum of 4) into Neumaier accumulators: the
 // error bound is about 2 eps |sum| + 1.5 eps sum|terms| whatever the count (a plain running
 // sum's grows as n eps sum|terms|), and in practice a million terms come out within an ulp of
@@ -42,6 +45,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "accumulate.hpp"
@@ -64,6 +68,13 @@ struct channel_shape {
 };
 
 namespace detail {
+
+// Forced inline: inside a large f (Dice's backward), GCC otherwise calls these per batch.
+#if defined(__GNUC__)
+#define XACT_CHANNEL_INLINE inline __attribute__((always_inline))
+#else
+#define XACT_CHANNEL_INLINE inline
+#endif
 
 // Runs shorter than this go through the periodic walk (a padded tail per run would dominate).
 template <class T, class A>
@@ -98,8 +109,9 @@ inline typename simd::traits<B>::scalar channel_total(const compensated_sum<B>& 
 
 // One element batch: load NI inputs at in[j] + off, call f, store; the M terms go to t.
 template <class B, std::size_t K, std::size_t NI, std::size_t M, class T, class F>
-inline void channel_step(F& f, const std::array<B, K>& p, const std::array<const T*, NI>& in,
-                         std::size_t off, T* out, std::array<B, M>& t) {
+XACT_CHANNEL_INLINE void channel_step(F& f, const std::array<B, K>& p,
+                                      const std::array<const T*, NI>& in, std::size_t off, T* out,
+                                      std::array<B, M>& t) {
   std::array<B, NI> v;
   for (std::size_t j = 0; j < NI; ++j) v[j] = simd::load<B>(in[j] + off);
   const B r = f(p, v, t);
@@ -142,12 +154,16 @@ inline void channel_tail(F& f, const std::array<B, K>& p, const std::array<const
 constexpr std::size_t kGroup = 4;
 
 template <class B, std::size_t M>
-inline void add_terms(std::array<compensated_sum<B>, M>& acc, const std::array<B, M>* t,
-                      std::size_t g) {
+XACT_CHANNEL_INLINE void add_terms(std::array<compensated_sum<B>, M>& acc,
+                                   const std::array<B, M>* t, std::size_t g) {
   for (std::size_t m = 0; m < M; ++m) {
-    B sum = t[0][m];
-    for (std::size_t k = 1; k < g; ++k) sum += t[k][m];
-    acc[m].add(sum);
+    B v = t[0][m];
+    for (std::size_t k = 1; k < g; ++k) v += t[k][m];
+    // compensated_sum::add, spelled out to be inlined (the same operations, the same bits).
+    B& s = acc[m].s;
+    const B sum = s + v;
+    acc[m].c = acc[m].c + simd::select(simd::abs(s) >= simd::abs(v), (s - sum) + v, (v - sum) + s);
+    s = sum;
   }
 }
 
@@ -270,9 +286,44 @@ inline void channel_tiles(std::size_t outer, std::size_t C, std::size_t inner,
         }
       }
     };
-    std::size_t r = 0;
-    for (; r + G <= rows; r += G) rows_at(r * P + j0, G, len);
-    if (r < rows) rows_at(r * P + j0, rows - r, len);
+    // The whole rows: strip by strip (one batch of tile positions down a block of rows that
+    // stays in L1), the parameters and the accumulators in registers for the whole strip:
+    // no per-row setup, and one merge into the stack accumulators per strip.
+    const std::size_t row_bytes = len * sizeof(T) * (NI + (out ? 1 : 0));
+    const std::size_t rb = std::max<std::size_t>(G, 16384 / row_bytes / G * G);
+    for (std::size_t r0 = 0; r0 < rows; r0 += rb) {
+      const std::size_t r1 = std::min(rows, r0 + rb);
+      for (std::size_t q = 0; q < len; q += W) {
+        std::array<B, K> p;
+        for (std::size_t k = 0; k < K; ++k) p[k] = B::load_aligned(&tile[k][q]);
+        std::array<compensated_sum<B>, M> a;
+        std::array<B, M> t[G];
+        const auto strip = [&](auto step) {
+          std::size_t r = r0, off = r0 * P + j0 + q;
+          for (; r + G <= r1; r += G, off += G * P) {
+            for (std::size_t g = 0; g < G; ++g) step(off + g * P, t[g]);
+            add_terms<B, M>(a, t, G);
+          }
+          std::size_t g = 0;
+          for (; r < r1; ++r, off += P) step(off, t[g++]);
+          if (g) add_terms<B, M>(a, t, g);
+        };
+        if (q + W <= len)
+          strip([&](std::size_t off, std::array<B, M>& tt) {
+            channel_step<B>(f, p, in, off, out, tt);
+          });
+        else
+          strip([&](std::size_t off, std::array<B, M>& tt) {
+            channel_tail<B>(f, p, in, off, len - q, out, tt);
+          });
+        for (std::size_t m = 0; m < M; ++m) {
+          compensated_sum<B> sm{B::load_aligned(&acc_s[m][q]), B::load_aligned(&acc_c[m][q])};
+          sm.add(a[m]);
+          sm.s.store_aligned(&acc_s[m][q]);
+          sm.c.store_aligned(&acc_c[m][q]);
+        }
+      }
+    }
     if (rem > j0) rows_at(rows * P + j0, 1, std::min(len, rem - j0));
 
     // Fold: channel c owns positions t*L + c*inner + i (t < reps, i < inner) of the period.
@@ -296,6 +347,24 @@ inline void channel_tiles(std::size_t outer, std::size_t C, std::size_t inner,
 template <class T>
 inline void check_ptr(const T* p, const char* what) {
   if (!p) throw_null(what);
+}
+
+// D::size floats at p (any alignment) as a batch of doubles: one conversion with a memory operand
+// on AVX and SSE2, a stack copy elsewhere.
+template <class A>
+inline xsimd::batch<double, A> widen_load(const float* p) noexcept {
+  using D = xsimd::batch<double, A>;
+#if defined(__AVX__)
+  if constexpr (std::is_base_of<xsimd::avx, A>::value && D::size == 4)
+    return D(_mm256_cvtps_pd(_mm_loadu_ps(p)));
+#endif
+#if defined(__SSE2__)
+  if constexpr (std::is_base_of<xsimd::sse2, A>::value && D::size == 2)
+    return D(_mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)))));
+#endif
+  alignas(A::alignment()) double b[D::size];
+  for (std::size_t j = 0; j < D::size; ++j) b[j] = p[j];
+  return D::load_aligned(b);
 }
 
 }  // namespace detail
@@ -330,6 +399,93 @@ inline void channelwise(const channel_shape& shape, const std::array<const T*, K
     detail::channel_runs<A>(outer, C, inner, params, in, out, sums, f);
   else
     detail::channel_tiles<A>(outer, C, inner, params, in, out, sums, f);
+}
+
+// Batch statistics of float data in one pass: per channel c, with d = x - shift[c] (taken in
+// double, exact for any two floats whose exponents differ by less than 29),
+//   s1[c] = sum d,   s2[c] = sum d^2        (double)
+// over batch and inner. Accumulated in double lanes, plainly over blocks of 64 rows (error
+// <= 64 * 2^-53 of the block's sum of |terms|), the blocks compensated: both sums come out
+// within a few 2^-53 of the sums of |terms|, far below float's rounding, so the shifted
+// variance s2/n - (s1/n)^2 keeps float accuracy unless (mean - shift)^2 exceeds var by
+// about 2^20 (the caller checks and shifts again by the mean; with shift = a value of the
+// channel the ratio is at most n - 1). Walks the tensor as channelwise's periodic tiles do, for
+// a period C * inner that is a multiple of the float batch width (any channels_last [N, C]
+// with C a multiple of 8 on AVX2); returns false without writing anything otherwise.
+template <class A = xsimd::default_arch>
+inline bool channel_moments(const channel_shape& shape, const float* shift, const float* x,
+                            double* s1, double* s2) {
+  using D = xsimd::batch<double, A>;
+  constexpr std::size_t W = xsimd::batch<float, A>::size, WD = D::size;
+  static_assert(W == 2 * WD, "a float batch is two double batches");
+  constexpr std::size_t cap = 256, RB = 64;  // positions per tile, rows per plain block
+  const std::size_t C = shape.channels;
+  const bool first = shape.order == layout::channels_first;
+  const std::size_t outer = first ? shape.batch : shape.batch * shape.inner;
+  const std::size_t inner = first ? shape.inner : 1;
+  const std::size_t L = C * inner;
+  if (C == 0 || shape.size() == 0 || L % W != 0) return false;
+  detail::check_ptr(shift, "a channel shift");
+  detail::check_ptr(x, "an input");
+  detail::check_ptr(s1, "a channel sum");
+  detail::check_ptr(s2, "a channel sum");
+
+  alignas(A::alignment()) float tile[cap];
+  alignas(A::alignment()) double acc[4][cap];  // s1 (sum, correction), s2 (sum, correction)
+  compensated_sum<double> r1, r2;              // the channel being folded, across tiles
+  std::size_t cur = C;
+  auto flush = [&] {
+    if (cur < C) {
+      s1[cur] = r1.value();
+      s2[cur] = r2.value();
+    }
+    r1 = r2 = compensated_sum<double>{};
+  };
+  auto merge = [&](const D& v, double* s, double* c) {
+    compensated_sum<D> a{D::load_aligned(s), D::load_aligned(c)};
+    a.add(v);
+    a.s.store_aligned(s);
+    a.c.store_aligned(c);
+  };
+  for (std::size_t j0 = 0; j0 < L; j0 += cap) {
+    const std::size_t len = std::min(cap, L - j0);  // a multiple of W
+    for (std::size_t j = 0; j < len; ++j) tile[j] = shift[(j0 + j) / inner];
+    for (auto& row : acc)
+      for (std::size_t j = 0; j < len; ++j) row[j] = 0;
+    for (std::size_t r0 = 0; r0 < outer; r0 += RB) {
+      const std::size_t r1e = std::min(outer, r0 + RB);
+      for (std::size_t q = 0; q < len; q += W) {
+        const D k0 = detail::widen_load<A>(tile + q), k1 = detail::widen_load<A>(tile + q + WD);
+        D a0(0.0), a1(0.0), b0(0.0), b1(0.0);
+        const float* p = x + r0 * L + j0 + q;
+        for (std::size_t r = r0; r < r1e; ++r, p += L) {
+          const D d0 = detail::widen_load<A>(p) - k0, d1 = detail::widen_load<A>(p + WD) - k1;
+          a0 += d0;
+          a1 += d1;
+          b0 = simd::fma(d0, d0, b0);
+          b1 = simd::fma(d1, d1, b1);
+        }
+        merge(a0, acc[0] + q, acc[1] + q);
+        merge(a1, acc[0] + q + WD, acc[1] + q + WD);
+        merge(b0, acc[2] + q, acc[3] + q);
+        merge(b1, acc[2] + q + WD, acc[3] + q + WD);
+      }
+    }
+    // Fold: position j0 + j belongs to channel (j0 + j) / inner; channels are contiguous.
+    for (std::size_t j = 0; j < len; ++j) {
+      const std::size_t c = (j0 + j) / inner;
+      if (c != cur) {
+        flush();
+        cur = c;
+      }
+      r1.add(acc[0][j]);
+      r1.c += acc[1][j];
+      r2.add(acc[2][j]);
+      r2.c += acc[3][j];
+    }
+  }
+  flush();
+  return true;
 }
 
 }  // namespace xact

@@ -12,10 +12,14 @@
 //             (the batch mean and variance depend on every x of the feature, as in batch norm).
 //             Backward reads x and dy (never y), and in training the batch statistics saved by
 //             the training forward on the same x.
-//   Statistics per feature over every other axis (N, and T or the spatial axes): the mean by a
-//   compensated sum, then the variance by the corrected two-pass formula
-//   var = (sum d^2 - (sum d)^2 / n) / n with d = x - mean0 (compensated sums), never
-//   E[x^2] - E[x]^2, which cancels. Biased variance in the normalization; the running variance
+//   Statistics per feature over every other axis (N, and T or the spatial axes), always as
+//   var = (sum d^2 - (sum d)^2 / n) / n with d = x - K close to the mean, never
+//   E[x^2] - E[x]^2, which cancels. float (period C * inner a multiple of the batch width):
+//   one pass (channel_moments), K = the feature's first value, so (mean - K)^2 <= (n - 1) var,
+//   d and the sums in double: the statistics are exact to double rounding before their
+//   rounding to float; a feature with (mean - K)^2 > 2^16 var takes a second pass with K =
+//   the mean. double (and other float shapes): two passes, K = the compensated mean, then
+//   compensated sums of d and d^2. Biased variance in the normalization; the running variance
 //   takes the unbiased one (x n/(n-1)), as PyTorch's BatchNorm:
 //   running = (1 - momentum) running + momentum batch.
 //   Defined cases: a batch of one per feature (n = 1): var = 0, x - mean = 0 exactly, so
@@ -33,7 +37,8 @@
 //     <= 2 ulp, backward_from_x <= 3 ulp, float and double;
 //     the layer (training and inference, affine or not, 10 shapes, data at offsets 0 and 1000):
 //     |y - y_ref| <= 1.2 eps |x| (|alpha| + |1 - alpha|) (test bound 2);
-//     batch statistics of 2^20 values at mean 1e4: mean within 0.3 eps, variance 1.6 eps;
+//     batch statistics of 2^20 values at mean 1e4: mean within 0.07 eps, variance 0.94 eps
+//     (float, one pass), 0.28 and 1.61 eps (double, two passes);
 //     dx, dalpha, dgamma, dbeta agree with central differences of the long double reference
 //     (training: the statistics move with x) to 3e-5 (float) and 1e-9 (double), relative.
 //
@@ -79,19 +84,14 @@ struct dice_options {
 
 // The per-element math, over V. p, forward and the backward pieces from one feature's values.
 struct dice_math {
-  // The mean arrives as hi + lo (the first-pass mean and its correction): x - hi is exact for x
-  // near the mean (Sterbenz), so xhat is accurate relative to x - mean, not to x.
+  // The gate's input z = gamma (x - mean) rstd + beta from d = x - hi, the mean arriving as
+  // hi + lo (the rounded mean and its correction), with the per-feature constants folded (two
+  // parameter streams instead of four): z = d g + o, g = gamma rstd (rstd without affine),
+  // o = beta - g lo (-rstd lo). d is exact for x near the mean (Sterbenz), so z is accurate
+  // relative to x - mean, not to x, and rounds once.
   template <class V>
-  static V xhat(const V& x, const V& mean_hi, const V& mean_lo, const V& rstd) noexcept {
-    return ((x - mean_hi) - mean_lo) * rstd;
-  }
-  template <class V>
-  static V gate_input(const V& xh, const V& gamma, const V& beta, bool affine) noexcept {
-    return affine ? simd::fma(gamma, xh, beta) : xh;
-  }
-  template <class V>
-  static V gate(const V& xh, const V& gamma, const V& beta, bool affine) noexcept {
-    return sigmoid{}.forward(gate_input(xh, gamma, beta, affine));
+  static V gate_z(const V& d, const V& g, const V& o) noexcept {
+    return simd::fma(d, g, o);
   }
   // p = sigmoid(z) and q = 1 - p = sigmoid(-z), each to sigmoid's accuracy from one exp: p is
   // bit-identical to sigmoid{}.forward(z); q does not cancel where p rounds to 1 (backward
@@ -110,24 +110,25 @@ struct dice_math {
     return p;
   }
   // x (alpha + (1 - alpha) p): the factor is a convex mix of alpha and 1 for p in [0, 1].
+  // a1 = 1 - alpha (rounded once per feature: the bits of 1 - alpha taken per element).
   template <class V>
-  static V factor(const V& p, const V& alpha) noexcept {
-    return simd::fma(V(1) - alpha, p, alpha);
+  static V factor(const V& p, const V& alpha, const V& a1) noexcept {
+    return simd::fma(a1, p, alpha);
   }
   template <class V>
-  static V forward(const V& x, const V& p, const V& alpha) noexcept {
-    return x * factor(p, alpha);
+  static V forward(const V& x, const V& p, const V& alpha, const V& a1) noexcept {
+    return x * factor(p, alpha, a1);
   }
   // gz = dy x (1 - alpha) p q; also returns dy x q (dalpha's term) in ga. x is multiplied by
   // q or p q before dy, so nothing overflows where the result is finite (x q -> 0 as
   // x -> +inf, x p q -> 0 both ways).
   template <class V>
-  static V grad_z(const V& x, const V& p, const V& q, const V& alpha, const V& dy, V& ga) noexcept {
+  static V grad_z(const V& x, const V& p, const V& q, const V& a1, const V& dy, V& ga) noexcept {
     // At x = +-inf the limits are taken: x q -> 0 where q = 0, x p q -> 0 where p = 0 (not the
     // NaN of inf * 0); NaN x keeps NaN (p, q NaN).
     const V xq = simd::select(q == V(0), V(0), x * q);
     ga = dy * xq;
-    return (dy * simd::select(p == V(0), V(0), xq * p)) * (V(1) - alpha);
+    return (dy * simd::select(p == V(0), V(0), xq * p)) * a1;
   }
 };
 
@@ -137,24 +138,31 @@ struct dice_fixed {
   double mean = 0, rstd = 1, alpha = 0, gamma = 1, beta = 0;
   bool affine = false;
 
+  // The layer's per-feature constants, in S (as the layer computes them in T).
+  template <class S>
+  S scale() const noexcept {
+    return affine ? S(gamma) * S(rstd) : S(rstd);
+  }
+  template <class S>
+  S offset() const noexcept {
+    return affine ? S(beta) : S(0);
+  }
   template <class V>
   V forward(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
-    const V xh = dice_math::xhat(x, V(S(mean)), V(S(0)), V(S(rstd)));
-    const V p = dice_math::gate(xh, V(S(gamma)), V(S(beta)), affine);
-    return dice_math::forward(x, p, V(S(alpha)));
+    const V z = dice_math::gate_z(x - V(S(mean)), V(scale<S>()), V(offset<S>()));
+    return dice_math::forward(x, sigmoid{}.forward(z), V(S(alpha)), V(S(1) - S(alpha)));
   }
   template <class V>
   V backward_from_x(const V& x, const V& dy) const noexcept {
     using S = simd::scalar_t<V>;
-    const V a = V(S(alpha));
-    const V xh = dice_math::xhat(x, V(S(mean)), V(S(0)), V(S(rstd)));
+    const V a = V(S(alpha)), a1 = V(S(1) - S(alpha));
     V q;
-    const V p = dice_math::gate_pq(dice_math::gate_input(xh, V(S(gamma)), V(S(beta)), affine), q);
+    const V p =
+        dice_math::gate_pq(dice_math::gate_z(x - V(S(mean)), V(scale<S>()), V(offset<S>())), q);
     V ga;
-    const V gz = dice_math::grad_z(x, p, q, a, dy, ga);
-    const V k = V(S(affine ? gamma * rstd : rstd));
-    return simd::fma(k, gz, dy * dice_math::factor(p, a));
+    const V gz = dice_math::grad_z(x, p, q, a1, dy, ga);
+    return simd::fma(V(scale<S>()), gz, dy * dice_math::factor(p, a, a1));
   }
   template <class T>
   T operator()(T x) const noexcept {
@@ -179,7 +187,8 @@ class dice {
         eps_(opt.eps),
         momentum_(opt.momentum),
         affine_(opt.affine),
-        work_(kWork * features, T(0)) {}
+        work_(kWork * features, T(0)),
+        moments_(2 * features, 0.0) {}
 
   // As built (the public vectors could be resized; forward and backward refuse that).
   std::size_t features() const noexcept { return work_.size() / kWork; }
@@ -228,11 +237,12 @@ class dice {
  private:
   // Scratch rows of work_, each `features` long: the sums, the saved mean as hi + lo, the
   // running 1/std, backward's per-feature constants, and a row of zeros.
-  enum : std::size_t { kS0, kS1, kS2, kHi, kLo, kRstd, kK, kM1, kM2, kZero, kWork };
+  enum : std::size_t { kS0, kS1, kS2, kHi, kLo, kRstd, kK, kM1, kM2, kZero, kG, kO, kA1, kWork };
 
   T eps_, momentum_;
   bool affine_;
   std::vector<T> work_;
+  std::vector<double> moments_;  // the one-pass float statistics: sum d, sum d^2 per feature
   std::size_t saved_size_ = std::size_t(-1);
 
   T* w(std::size_t row) noexcept { return work_.data() + row * features(); }
@@ -268,9 +278,58 @@ class dice {
     for (std::size_t c = 0; c < features(); ++c) w(kRstd)[c] = rstd_of(running_var[c]);
   }
 
+  // Float: one pass (channel_moments) with each feature shifted by one of its own values, so
+  // (mean - shift)^2 <= (n - 1) var, sums in double: the mean and the biased variance come out
+  // to double accuracy before their rounding to float (more accurate than the two float
+  // passes below). A feature whose shift lies beyond 2^8 standard deviations of its mean
+  // (an outlier chosen as the shift) makes the pass run again shifted by the mean. False
+  // where the walk does not apply (the caller takes the two-pass path).
+  template <class A>
+  bool batch_stats_one_pass(const channel_shape& s, const T* x) {
+    if constexpr (!std::is_same<T, float>::value) {
+      return false;
+    } else {
+      const std::size_t C = features();
+      const std::size_t n = s.per_channel();
+      if (n == 0) return false;
+      double* s1 = moments_.data();
+      double* s2 = s1 + C;
+      T* shift = w(kS0);
+      const std::size_t step = s.order == layout::channels_last ? 1 : s.inner;
+      for (std::size_t c = 0; c < C; ++c) shift[c] = x[c * step];  // element (0, c, 0)
+      if (!channel_moments<A>(s, shift, x, s1, s2)) return false;
+      const double dn = double(n);
+      bool again = false;
+      for (std::size_t c = 0; c < C; ++c) {
+        const double a = s1[c] / dn;
+        if (a * a > 0x1p16 * (s2[c] / dn - a * a)) again = true;  // false for NaN
+      }
+      if (again) {
+        for (std::size_t c = 0; c < C; ++c) shift[c] = T(double(shift[c]) + s1[c] / dn);
+        channel_moments<A>(s, shift, x, s1, s2);
+      }
+      const T m = momentum_;
+      for (std::size_t c = 0; c < C; ++c) {
+        const double a = s1[c] / dn;
+        const double mean = double(shift[c]) + a;
+        double var = s2[c] / dn - a * a;
+        if (var < 0) var = 0;  // rounding only; NaN stays NaN
+        const T hi = T(mean);
+        w(kHi)[c] = hi;
+        w(kLo)[c] = T(mean - double(hi));
+        batch_mean[c] = hi;
+        batch_rstd[c] = T(1 / std::sqrt(var + double(eps_)));
+        running_mean[c] = (T(1) - m) * running_mean[c] + m * hi;
+        if (n > 1) running_var[c] = (T(1) - m) * running_var[c] + m * T(var * dn / double(n - 1));
+      }
+      return true;
+    }
+  }
+
   template <class A>
   void batch_stats(const channel_shape& s, const T* x) {
     using B = xsimd::batch<T, A>;
+    if (batch_stats_one_pass<A>(s, x)) return;
     const std::size_t C = features();
     const std::size_t n = s.per_channel();
     // Pass 1: hi = sum x / n (a division, not a product with 1/n: a constant column then
@@ -313,16 +372,26 @@ class dice {
     else
       walk_forward<A, false>(s, x, y, hi, lo, rstd);
   }
+  // The folded per-feature constants: z = (x - hi) g + o (dice_math::gate_z), a1 = 1 - alpha.
+  template <bool Affine>
+  void fold_constants(const T* lo, const T* rstd) noexcept {
+    for (std::size_t c = 0; c < features(); ++c) {
+      const T g = Affine ? gamma[c] * rstd[c] : rstd[c];
+      w(kG)[c] = g;
+      w(kO)[c] = Affine ? beta[c] - g * lo[c] : -(rstd[c] * lo[c]);
+      w(kA1)[c] = T(1) - alpha[c];
+    }
+  }
   template <class A, bool Affine>
   void walk_forward(const channel_shape& s, const T* x, T* y, const T* hi, const T* lo,
                     const T* rstd) {
     using B = xsimd::batch<T, A>;
-    channelwise<A>(s,
-                   std::array<const T*, 6>{hi, lo, rstd, alpha.data(), gamma.data(), beta.data()},
+    fold_constants<Affine>(lo, rstd);
+    channelwise<A>(s, std::array<const T*, 5>{hi, w(kG), w(kO), alpha.data(), w(kA1)},
                    std::array<const T*, 1>{x}, y, std::array<T*, 0>{},
-                   [](const std::array<B, 6>& p, const std::array<B, 1>& v, std::array<B, 0>&) {
-                     const B xh = dice_math::xhat(v[0], p[0], p[1], p[2]);
-                     return dice_math::forward(v[0], dice_math::gate(xh, p[4], p[5], Affine), p[3]);
+                   [](const std::array<B, 5>& p, const std::array<B, 1>& v, std::array<B, 0>&) {
+                     const B z = dice_math::gate_z(v[0] - p[0], p[1], p[2]);
+                     return dice_math::forward(v[0], sigmoid{}.forward(z), p[3], p[4]);
                    });
   }
 
@@ -339,61 +408,65 @@ class dice {
                      const T* lo, const T* rstd) {
     using B = xsimd::batch<T, A>;
     const std::size_t C = features();
+    fold_constants<Affine>(lo, rstd);
     // With one value per feature in training, x - mean is identically 0 and dx is the direct
     // term alone: k = 0 makes it exact (u below would otherwise cancel k gz against k mean(gz)).
     const bool single = Training && s.per_channel() == 1;
-    for (std::size_t c = 0; c < C; ++c)
-      w(kK)[c] = single ? T(0) : Affine ? gamma[c] * rstd[c] : rstd[c];
-    // Pass 1: the three sums, and u = dy (alpha + (1 - alpha) p) + k gz into dx: dx itself with
-    // fixed statistics; in training, pass 2 then only subtracts k (mean(gz) + xhat mean(gz xhat))
-    // and need not evaluate the sigmoid again (unless dx is x, which pass 2 must still read).
+    for (std::size_t c = 0; c < C; ++c) w(kK)[c] = single ? T(0) : w(kG)[c];
+    // Pass 1: the sums of dy x q, gz and gz d (d = x - hi: gz xhat = rstd (gz d) - rstd lo gz
+    // per feature), and u = dy (alpha + (1 - alpha) p) + k gz into dx: dx itself with fixed
+    // statistics; in training, pass 2 then only subtracts k (mean(gz) + xhat mean(gz xhat)),
+    // without the sigmoid (unless dx is x, which pass 2 must still read).
     const bool keep_u = !Training || dx != x;
-    const std::array<const T*, 7> p7{hi, lo, rstd, alpha.data(), gamma.data(), beta.data(), w(kK)};
-    channelwise<A>(s, p7, std::array<const T*, 2>{x, dy}, keep_u ? dx : (T*)nullptr,
-                   std::array<T*, 3>{w(kS0), w(kS1), w(kS2)},
-                   [](const std::array<B, 7>& p, const std::array<B, 2>& v, std::array<B, 3>& t) {
-                     const B xh = dice_math::xhat(v[0], p[0], p[1], p[2]);
-                     B q;
-                     const B pr =
-                         dice_math::gate_pq(dice_math::gate_input(xh, p[4], p[5], Affine), q);
-                     const B gz = dice_math::grad_z(v[0], pr, q, p[3], v[1], t[0]);
-                     t[1] = gz;
-                     t[2] = gz * xh;
-                     return simd::fma(p[6], gz, v[1] * dice_math::factor(pr, p[3]));
-                   });
+    const auto u_of = [](const std::array<B, 6>& p, const B& x, const B& dy, const B& d, B& ga,
+                         B& gz) {
+      B q;
+      const B pr = dice_math::gate_pq(dice_math::gate_z(d, p[1], p[2]), q);
+      gz = dice_math::grad_z(x, pr, q, p[4], dy, ga);
+      return simd::fma(p[5], gz, dy * dice_math::factor(pr, p[3], p[4]));
+    };
+    const std::array<const T*, 6> p6{hi, w(kG), w(kO), alpha.data(), w(kA1), w(kK)};
+    channelwise<A>(
+        s, p6, std::array<const T*, 2>{x, dy}, keep_u ? dx : (T*)nullptr,
+        std::array<T*, 3>{w(kS0), w(kS1), w(kS2)},
+        [&u_of](const std::array<B, 6>& p, const std::array<B, 2>& v, std::array<B, 3>& t) {
+          const B d = v[0] - p[0];
+          const B u = u_of(p, v[0], v[1], d, t[0], t[1]);
+          t[2] = t[1] * d;
+          return u;
+        });
     const std::size_t n = s.per_channel();
     for (std::size_t c = 0; c < C; ++c) {
+      const T sg = w(kS1)[c];                                   // sum gz
+      const T sx = rstd[c] * w(kS2)[c] - rstd[c] * lo[c] * sg;  // sum gz xhat
       grad_alpha[c] = w(kS0)[c];
-      grad_beta[c] = Affine ? w(kS1)[c] : T(0);
-      grad_gamma[c] = Affine ? w(kS2)[c] : T(0);
-      w(kM1)[c] = n ? w(kS1)[c] / T(n) : T(0);
-      w(kM2)[c] = n ? w(kS2)[c] / T(n) : T(0);
+      grad_beta[c] = Affine ? sg : T(0);
+      grad_gamma[c] = Affine ? sx : T(0);
+      // dx = u - k (mean(gz) + xhat mean(gz xhat)) = u - (d c1 + c0), xhat = d rstd - lo rstd.
+      const T m1 = n ? sg / T(n) : T(0), m2 = n ? sx / T(n) : T(0);
+      w(kM1)[c] = w(kK)[c] * (m2 * rstd[c]);                 // c1
+      w(kM2)[c] = w(kK)[c] * (m1 - m2 * (rstd[c] * lo[c]));  // c0
     }
     if (!Training) return;
     // Pass 2: dx through the batch statistics.
     if (keep_u) {
-      const std::array<const T*, 6> p6{hi, lo, rstd, w(kK), w(kM1), w(kM2)};
-      channelwise<A>(s, p6, std::array<const T*, 2>{x, dx}, dx, std::array<T*, 0>{},
-                     [](const std::array<B, 6>& p, const std::array<B, 2>& v, std::array<B, 0>&) {
-                       const B xh = dice_math::xhat(v[0], p[0], p[1], p[2]);
-                       return simd::fma(-p[3], simd::fma(xh, p[5], p[4]), v[1]);
+      const std::array<const T*, 3> p3{hi, w(kM1), w(kM2)};
+      channelwise<A>(s, p3, std::array<const T*, 2>{x, dx}, dx, std::array<T*, 0>{},
+                     [](const std::array<B, 3>& p, const std::array<B, 2>& v, std::array<B, 0>&) {
+                       return v[1] - simd::fma(v[0] - p[0], p[1], p[2]);
                      });
       return;
     }
-    const std::array<const T*, 9> p9{hi,          lo,    rstd,   alpha.data(), gamma.data(),
-                                     beta.data(), w(kK), w(kM1), w(kM2)};
-    channelwise<A>(s, p9, std::array<const T*, 2>{x, dy}, dx, std::array<T*, 0>{},
-                   [](const std::array<B, 9>& p, const std::array<B, 2>& v, std::array<B, 0>&) {
-                     const B xh = dice_math::xhat(v[0], p[0], p[1], p[2]);
-                     B q;
-                     const B pr =
-                         dice_math::gate_pq(dice_math::gate_input(xh, p[4], p[5], Affine), q);
-                     B ga;
-                     const B gz = dice_math::grad_z(v[0], pr, q, p[3], v[1], ga);
-                     // gz - mean(gz) - xhat mean(gz xhat)
-                     const B g = simd::fma(-xh, p[8], gz - p[7]);
-                     return simd::fma(p[6], g, v[1] * dice_math::factor(pr, p[3]));
-                   });
+    const std::array<const T*, 8> p8{hi, w(kG), w(kO), alpha.data(), w(kA1), w(kK), w(kM1), w(kM2)};
+    channelwise<A>(
+        s, p8, std::array<const T*, 2>{x, dy}, dx, std::array<T*, 0>{},
+        [&u_of](const std::array<B, 8>& p, const std::array<B, 2>& v, std::array<B, 0>&) {
+          const B d = v[0] - p[0];
+          B ga, gz;
+          const std::array<B, 6> p6{p[0], p[1], p[2], p[3], p[4], p[5]};
+          const B u = u_of(p6, v[0], v[1], d, ga, gz);
+          return u - simd::fma(d, p[6], p[7]);
+        });
   }
 };
 
