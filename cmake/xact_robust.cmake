@@ -83,7 +83,7 @@ if(XACT_AARCH64_CXX)
     COMMAND ${CMAKE_COMMAND} -DSOURCE=${PROJECT_SOURCE_DIR} -DCXX=${XACT_AARCH64_CXX}
             -DWORK_DIR=${PROJECT_BINARY_DIR}/robust/aarch64
             -P ${_xr_dir}/robust/cross_compile.cmake)
-  set_tests_properties(flags.aarch64_compile PROPERTIES LABELS "flags" TIMEOUT 600)
+  set_tests_properties(flags.aarch64_compile PROPERTIES LABELS "flags" TIMEOUT 1800)
 endif()
 
 # ---- sanitize: ASan + UBSan, no recovery ----
