@@ -332,6 +332,14 @@ TYPED_TEST(Dice, FixedStatisticsSpecialValues) {
   EXPECT_EQ(f.backward_from_x(L::lowest(), T(2)), T(0.5));
   EXPECT_TRUE(std::isnan(f.backward_from_x(L::quiet_NaN(), T(1))));
   EXPECT_TRUE(std::isnan(f.backward_from_x(T(1), L::quiet_NaN())));
+  // dy = +-inf at x = +-inf: dy f'(x) = dy or dy alpha, not the NaN of inf * 0 in the vanishing
+  // x p q term (found by fuzzing); a finite x keeps dy f'(x) = +-inf.
+  const T inf = L::infinity();
+  EXPECT_EQ(f.backward_from_x(inf, inf), inf);
+  EXPECT_EQ(f.backward_from_x(inf, -inf), -inf);
+  EXPECT_EQ(f.backward_from_x(-inf, inf), inf);
+  EXPECT_EQ(f.backward_from_x(-inf, -inf), -inf);
+  EXPECT_EQ(f.backward_from_x(T(0.5), inf), inf);
 }
 
 TYPED_TEST(Dice, InferenceLayerMatchesElementwiseFunctor) {

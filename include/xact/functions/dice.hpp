@@ -126,9 +126,21 @@ struct dice_math {
   static V grad_z(const V& x, const V& p, const V& q, const V& a1, const V& dy, V& ga) noexcept {
     // At x = +-inf the limits are taken: x q -> 0 where q = 0, x p q -> 0 where p = 0 (not the
     // NaN of inf * 0); NaN x keeps NaN (p, q NaN).
+    using S = simd::scalar_t<V>;
     const V xq = simd::select(q == V(0), V(0), x * q);
-    ga = dy * xq;
-    return (dy * simd::select(p == V(0), V(0), xq * p)) * a1;
+    const V xpq = simd::select(p == V(0), V(0), xq * p);
+    const V big = V(std::numeric_limits<S>::max());
+    if (simd::all(simd::abs(dy) <= big)) {
+      ga = dy * xq;
+      return (dy * xpq) * a1;
+    }
+    // dy = +-inf (rare): where x q or x p q is such a limit 0, it stays 0 (dx = dy alpha or dy,
+    // not the NaN of inf * 0; found by fuzzing): dy clamped to the finite range there (NaN
+    // kept). Finite dy take the branch above, whose bits these are too.
+    const V dyc = simd::max(V(-big), simd::min(big, dy));
+    const auto zq = q == V(0);
+    ga = simd::select(zq, dyc, dy) * xq;
+    return (simd::select(zq | (p == V(0)), dyc, dy) * xpq) * a1;
   }
 };
 
