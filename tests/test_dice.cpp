@@ -27,7 +27,8 @@ void register_dice() {
     return R(0.25) + R(0.75) * p + x * R(0.75) * pq * R(0.75);
   };
   xt::Register<T> f{xt::forward_case<T>("dice(fixed)", op, 2, fwd)};
-  xt::Register<T> b{xt::backward_x_case<T>("dice(fixed)", op, 3, grad)};
+  // Backward: 3 ulp on the strided walk; the walk over all 2^32 floats finds 4 (x = -0.990).
+  xt::Register<T> b{xt::backward_x_case<T>("dice(fixed)", op, 4, grad)};
 }
 
 const bool registered = [] {
