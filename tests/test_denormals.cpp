@@ -129,7 +129,10 @@ void check_ftz_daz(unsigned bits) {
           std::max(1.0L, std::fabs((long double)gi)) * (long double)std::numeric_limits<T>::min();
       const long double ratio = std::fabs((long double)r) / scale;
       double e = xt::ulp_distance(got[i], want);
-      if (got[i] == T(0) && ratio <= 4) {
+      // Also a tiny result that is not 0 but built from a subnormal intermediate the hardware
+      // read as 0 (swish's quotient correction under DAZ: FLT_MIN / 2 came out 6% low): below
+      // 4 max(1, |dy|) min normal, such results are documented as unreliable in these modes.
+      if (std::fabs((long double)got[i]) <= 4 * scale && ratio <= 4) {
         e = 0;
         ++flushed;
         max_ratio = std::max(max_ratio, ratio);
