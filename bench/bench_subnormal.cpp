@@ -52,9 +52,8 @@ const float* subnormal_x() {
 }
 // Uniform in [lo, hi].
 const float* uniform_x(unsigned seed, float lo, float hi) {
-  return make_input(seed, [lo, hi](std::mt19937& r) {
-    return std::uniform_real_distribution<float>(lo, hi)(r);
-  });
+  return make_input(
+      seed, [lo, hi](std::mt19937& r) { return std::uniform_real_distribution<float>(lo, hi)(r); });
 }
 
 bool is_tiny(float v) { return std::fabs(v) < std::numeric_limits<float>::min(); }
@@ -88,8 +87,7 @@ void add(const std::string& fn, Op op, const float* subout) {
           timed(st, kN, 2 * kN * sizeof(float), [&] { xact::forward(op, x, y, kN); });
         });
     benchmark::RegisterBenchmark(
-        bench_name("bwd", fn + "_denormal", in.impl, kN).c_str(),
-        [op, xs](benchmark::State& st) {
+        bench_name("bwd", fn + "_denormal", in.impl, kN).c_str(), [op, xs](benchmark::State& st) {
           const float* x = xs ? xs : input_x();
           const float* dy = input_dy();
           buffer out = alloc(kN);
@@ -100,8 +98,7 @@ void add(const std::string& fn, Op op, const float* subout) {
               st.SkipWithError("non-finite gradient");
               return;
             }
-          timed(st, kN, 3 * kN * sizeof(float),
-                [&] { xact::backward_from_x(op, x, dy, dx, kN); });
+          timed(st, kN, 3 * kN * sizeof(float), [&] { xact::backward_from_x(op, x, dy, dx, kN); });
         });
   }
 }

@@ -148,8 +148,8 @@ void check_ftz_daz(unsigned bits) {
                                ? 65536.0
                                : c.bound;
       EXPECT_LE(e, bound) << c.function << " " << c.direction << " mode " << bits << " x=" << x[i]
-                            << " dy=" << dy[i] << " got " << got[i] << " IEEE " << ieee[i]
-                            << " want " << want;
+                          << " dy=" << dy[i] << " got " << got[i] << " IEEE " << ieee[i] << " want "
+                          << want;
     }
     std::printf("[denormals] %s %-12s %-16s %s: %zu flushed to 0, largest %.2Lf x min normal\n",
                 bits == (kFtz | kDaz) ? "FTZ+DAZ" : (bits == kFtz ? "FTZ    " : "DAZ    "),

@@ -121,8 +121,8 @@ inline V exp_scale_normal(const V& p, const V& tk) noexcept {
     return simd::from_bits<V>(simd::to_bits(p) + (simd::to_bits(tk) << C::mantissa_bits));
   } else {
     using U = std::make_unsigned_t<I>;
-    const U b = static_cast<U>(simd::to_bits(p)) +
-                (static_cast<U>(simd::to_bits(tk)) << C::mantissa_bits);
+    const U b =
+        static_cast<U>(simd::to_bits(p)) + (static_cast<U>(simd::to_bits(tk)) << C::mantissa_bits);
     return simd::from_bits<V>(static_cast<I>(b));
   }
 }

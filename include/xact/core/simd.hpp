@@ -154,6 +154,32 @@ inline V two_prod(const V& a, const V& b, V& e) noexcept {
   return p;
 }
 
+// c - a b and a b - c with the product unrounded: one fma where fma rounds once (XACT_HAS_FMA
+// holds for the scalar and the batch fma alike, so both take the same branch); otherwise through
+// two_prod, as a separate fma would round the product and lose the whole residual. For the
+// correction step of a quotient q0 ~ c / b: the residual is small and rounds once relative to
+// itself.
+template <class V>
+inline V residual(const V& a, const V& b, const V& c) noexcept {
+#if XACT_HAS_FMA
+  return simd::fnma(a, b, c);
+#else
+  V e;
+  const V p = two_prod(a, b, e);
+  return simd::opaque(c - p) - e;
+#endif
+}
+template <class V>
+inline V excess(const V& a, const V& b, const V& c) noexcept {
+#if XACT_HAS_FMA
+  return simd::fma(a, b, -c);
+#else
+  V e;
+  const V p = two_prod(a, b, e);
+  return simd::opaque(p - c) + e;
+#endif
+}
+
 // a + b = s + e exactly (s = a + b rounded). fast_two_sum needs |a| >= |b| (or a = 0);
 // two_sum takes any a, b. Both through opaque, so -ffast-math cannot fold e to 0.
 template <class V>

@@ -106,7 +106,7 @@ struct dice_math {
     // exact-residual correction as sigmoid's quotient.
     const V num = simd::select(pos, e, V(1));
     const V q0 = num * rinv;
-    q = simd::fma(sigmoid::residual(q0, e, num - q0), rinv, q0);
+    q = simd::fma(simd::residual(q0, e, num - q0), rinv, q0);
     return p;
   }
   // x (alpha + (1 - alpha) p): the factor is a convex mix of alpha and 1 for p in [0, 1].

@@ -27,20 +27,6 @@ struct sigmoid {
     return sizeof(S) == 4 ? S(-87.5) : S(-708.5);
   }
 
-  // c - a b with the product unrounded: one fma where fma rounds once (XACT_HAS_FMA holds for
-  // the scalar and the batch fma alike, so both take the same branch); otherwise through
-  // two_prod, as a separate fma would round the product and lose the whole residual.
-  template <class V>
-  static V residual(const V& a, const V& b, const V& c) noexcept {
-#if XACT_HAS_FMA
-    return simd::fnma(a, b, c);
-#else
-    V e;
-    const V p = simd::two_prod(a, b, e);
-    return simd::opaque(c - p) - e;
-#endif
-  }
-
   // num / (1 + e) with num = 1 (pos) or e, e in [0, 1]: q0 = num / (1 + e rounded), then one
   // correction by the residual against the exact 1 + e, num - q0 - q0 e: num - q0 is exact
   // (Sterbenz: num/2 <= q0 <= num) and the rest rounds once, relative to the residual itself.
@@ -52,7 +38,7 @@ struct sigmoid {
     const V num = simd::select(pos, V(1), e);
     const V q0 = num / (V(1) + e);
     rinv = simd::select(pos, q0, V(1) - q0);
-    return simd::fma(residual(q0, e, num - q0), rinv, q0);
+    return simd::fma(simd::residual(q0, e, num - q0), rinv, q0);
   }
 
   template <class V>
@@ -97,7 +83,7 @@ struct sigmoid {
       const V e = math::detail::exp_general(x);
       V ne;
       const V n = simd::two_prod(dy, e, ne);
-      return simd::fma(simd::fnma(n, V(2) * e, residual(n, V(1), n) + ne), V(1), n);
+      return simd::fma(simd::fnma(n, V(2) * e, simd::residual(n, V(1), n) + ne), V(1), n);
     }
     const V e = normal ? math::detail::exp_normal(z) : math::detail::exp_general(z);
     V l;
@@ -112,7 +98,7 @@ struct sigmoid {
       n = simd::two_prod(g, e, ne);
       rd = V(1) / d;
       const V q0 = n * rd;
-      return simd::fma(simd::fnma(q0, de, residual(q0, d, n) + ne), rd, q0);
+      return simd::fma(simd::fnma(q0, de, simd::residual(q0, d, n) + ne), rd, q0);
     };
     V n, rd;
     // Every lane |dy| <= 2^64 (the common case, NaN excluded): no error term overflows.

@@ -265,8 +265,8 @@ class softplus {
     const V hr = simd::fma(hf, f, zp);  // f^2/2 + z P
     V sc = s * hr;
     if constexpr (DW) {
-      const V rho = residual(s, f, simd::fnma(V(2), s, f));  // f - s (2 + f)
-      sc = simd::fma(rho, simd::fma(V(0.5), hr, zp), sc);    // (s + rho/(2 + f)) (...)
+      const V rho = simd::residual(s, f, simd::fnma(V(2), s, f));  // f - s (2 + f)
+      sc = simd::fma(rho, simd::fma(V(0.5), hr, zp), sc);          // (s + rho/(2 + f)) (...)
     }
     const V small = simd::fma(k, V(C::ln2_lo), sc);
     if constexpr (!DW) {
@@ -305,21 +305,8 @@ class softplus {
     const V en = -e;
 #endif
     const V q0 = n * rd;
-    const V g = simd::fma(residual(q0, t, n - q0) - en, rd, q0);
+    const V g = simd::fma(simd::residual(q0, t, n - q0) - en, rd, q0);
     return simd::select(g == g, g, q0);
-  }
-
-  // c - a b with the product unrounded (one fma, or through two_prod without a hardware fma,
-  // where a separate fma would round the product and lose the residual).
-  template <class V>
-  static V residual(const V& a, const V& b, const V& c) noexcept {
-#if XACT_HAS_FMA
-    return simd::fnma(a, b, c);
-#else
-    V e;
-    const V p = simd::two_prod(a, b, e);
-    return simd::opaque(c - p) - e;
-#endif
   }
 
   double beta_;

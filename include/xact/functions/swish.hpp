@@ -139,22 +139,9 @@ struct swish {
     omq = V(1) - q0;
     // el (numl/el - q0) = fnma(q0, el, numl), off the chain of q0's residual.
     const V u = simd::fnma(q0, el, simd::select(pos, V(0), el));
-    res = sigmoid::residual(q0, eh, num - q0) + u;
+    res = simd::residual(q0, eh, num - q0) + u;
     rcp = simd::select(pos, q0, omq);
     return q0;
-  }
-
-  // a b - c with the product unrounded (one fma; without one, Dekker's product), and
-  // (+-0) (+-0) - (+-0) = +0 as the fma gives it.
-  template <class V>
-  static V excess(const V& a, const V& b, const V& c) noexcept {
-#if XACT_HAS_FMA
-    return simd::fma(a, b, -c);
-#else
-    V e;
-    const V p = simd::two_prod(a, b, e);
-    return simd::opaque(p - c) + e;
-#endif
   }
 
   // The forward for lanes with |t| <= lim, as one quotient N / D: N = x num = nh + nl (x, or
@@ -171,12 +158,12 @@ struct swish {
     const V eh = exp_hl(xn, bl, a, al, el);
     const V numh = simd::select(pos, V(1), eh);
     const V nh = x * numh;
-    const V nl = simd::fma(x, simd::select(pos, V(0), el), excess(x, numh, nh));
+    const V nl = simd::fma(x, simd::select(pos, V(0), el), simd::excess(x, numh, nh));
     const V dh = V(1) + eh;
     const V dl = (eh - simd::opaque(dh - V(1))) + el;
     const V y0 = nh / dh;
     const V rcp = simd::fma(eh, V(S(-0x1.e2p-2)), V(S(0x1.e2p-1)));
-    const V ex = excess(y0, dh, nh) + excess(y0, dl, nl);
+    const V ex = simd::excess(y0, dh, nh) + simd::excess(y0, dl, nl);
     return simd::fnma(ex, rcp, y0);
   }
 
