@@ -140,16 +140,9 @@ void check_ftz_daz(unsigned bits) {
       if (e > 0 && c.abs_floor > 0 && std::fabs((long double)r) <= c.abs_floor &&
           std::fabs((long double)got[i] - (long double)r) <= c.abs_floor)
         e = 0;
-      // Known, open (issue 6 note): swish's forward keeps e^x as a head + tail pair whose tail
-      // is subnormal near x = -82; flush-to-zero drops it on the SSE2 (no fma) build: up to
-      // ~1400 ulp seen there in FTZ mode (2^-13 relative). Bounded so that worse still fails.
-      const double bound = (c.function.rfind("swish", 0) == 0 && c.direction == "forward" &&
-                            (bits & (kFtz | kDaz)) && !XACT_HAS_FMA)
-                               ? 65536.0
-                               : c.bound;
-      EXPECT_LE(e, bound) << c.function << " " << c.direction << " mode " << bits << " x=" << x[i]
-                          << " dy=" << dy[i] << " got " << got[i] << " IEEE " << ieee[i] << " want "
-                          << want;
+      EXPECT_LE(e, c.bound) << c.function << " " << c.direction << " mode " << bits << " x=" << x[i]
+                            << " dy=" << dy[i] << " got " << got[i] << " IEEE " << ieee[i]
+                            << " want " << want;
     }
     std::printf("[denormals] %s %-12s %-16s %s: %zu flushed to 0, largest %.2Lf x min normal\n",
                 bits == (kFtz | kDaz) ? "FTZ+DAZ" : (bits == kFtz ? "FTZ    " : "DAZ    "),

@@ -1,5 +1,9 @@
 #include <xact/functions/swish.hpp>
 
+#if defined(__SSE2__) || defined(_M_X64)
+#include <xmmintrin.h>
+#endif
+
 #include "reference/swish.hpp"
 #include "support.hpp"
 
@@ -112,6 +116,54 @@ TYPED_TEST(Swish, TinyOutputsKeepFullRelativeAccuracy) {
     }
   }
   EXPECT_LT(f(T(-88)), T(0));  // a tiny negative number, not 0
+}
+
+// Flush-to-zero / denormals-are-zero (x86 MXCSR): the results that stay normal keep their
+// bounds, densely across the fast path's |t| limit, where e^-|t| and its error terms approach
+// the subnormal range (test_denormals.cpp samples the same contract more sparsely).
+TYPED_TEST(Swish, FlushToZeroKeepsBoundsNearTheFastPathLimit) {
+#if defined(__SSE2__) || defined(_M_X64)
+  using T = TypeParam;
+  using R = xt::wide_t<T>;
+  constexpr bool F = sizeof(T) == 4;
+  const T lo = F ? T(-104) : T(-746), hi = F ? T(-50) : T(-600);
+  std::vector<T> x;
+  for (int i = 0; i <= 40000; ++i) x.push_back(lo + (hi - lo) * T(i) / T(40000));
+  std::vector<T> dy(x.size(), T(1)), y(x.size());
+  const unsigned saved = _mm_getcsr();
+  for (double beta : {1.0, 1.7, -0.3}) {
+    const xact::swish f{beta};
+    const R b = static_cast<R>(static_cast<T>(beta));
+    for (unsigned mode : {0x8000u, 0x0040u, 0x8040u}) {
+      for (int dir = 0; dir < 2; ++dir) {
+        std::vector<T> xs = x;
+        if (beta < 0)
+          for (auto& v : xs) v = static_cast<T>(-v / T(0.3));  // t = -0.3 x < 0
+        _mm_setcsr((saved & ~0x8040u) | mode);
+        if (dir == 0)
+          xact::forward(f, xs.data(), y.data(), xs.size());
+        else
+          xact::backward_from_x(f, xs.data(), dy.data(), y.data(), xs.size());
+        _mm_setcsr(saved);
+        double worst = 0;
+        T at = 0;
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+          const R r = dir == 0 ? ref::swish<R>(xs[i], b) : ref::swish_grad<R>(xs[i], b);
+          // Results below 4x the smallest normal may be flushed (README, FTZ/DAZ).
+          if (std::fabs(r) <= 4 * (R)std::numeric_limits<T>::min()) continue;
+          const double e = xt::ulp_distance(y[i], static_cast<T>(r));
+          if (e > worst) worst = e, at = xs[i];
+        }
+        EXPECT_LE(worst, beta == 1 && dir == 0 ? 1.0 : 2.0)
+            << beta << " mode " << mode << " dir " << dir << " x=" << at;
+        std::printf("[swish ftz] beta %g mode %#x %s: max %.2f ulp\n", beta, mode,
+                    dir == 0 ? "forward" : "backward_from_x", worst);
+      }
+    }
+  }
+#else
+  GTEST_SKIP() << "FTZ/DAZ are x86 MXCSR modes";
+#endif
 }
 
 TYPED_TEST(Swish, BackwardSpecialValues) {

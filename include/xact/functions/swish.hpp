@@ -10,17 +10,22 @@
 //   backward_param_from_x   the same dx, and d(beta) += dy x^2 s(1 - s) (xact::
 //                  backward_with_param sums it with compensated summation over the array).
 //   Two paths per batch, bit-identical where both apply (a lane never depends on its
-//   neighbours): when every lane has |t| <= 82 (float) / 700 (double), e = (1 + s) 2^k is
+//   neighbours): when every lane has |t| <= 64 (float) / 640 (double), e = (1 + s) 2^k is
 //   scaled once, exactly, as the value eh plus its rounding error el (normal numbers there);
 //   S = q0 + q1 with q0 = num / (1 + eh) and q1 one correction by the exact residual
 //   (num - q0 exact by Sterbenz, el folded in), and y = x q0 + x q1 rounded once (one fma).
 //   Otherwise (a lane beyond, inf, NaN) the general path computes the same for the lanes in
-//   range and, beyond: y = x for t > 82 (e < 2^-118 is below half an ulp), and for t < -82,
-//   y = x e^t (1/(1 + e) = 1 to 2^-118) formed on e's mantissa (e = (hi + lo) 2^k,
+//   range and, beyond: y = x for t > 64 (e < 2^-92 is below half an ulp), and for t < -64,
+//   y = x e^t (1/(1 + e) = 1 to 2^-92) formed on e's mantissa (e = (hi + lo) 2^k,
 //   detail::exp_split), rounded once, then scaled by 2^k in two steps: a result that is normal
 //   is never built from a subnormal e (swish(-100) = -3.7e-42 in float, full accuracy), down
 //   into the subnormals. |x| >= 2^64 (2^512) is pre-scaled there so that x e^-|t| stays exact
-//   when beta is tiny. The derivative beyond: 1 for t > 82, e^t (1 + t) for t < -82.
+//   when beta is tiny. The derivative beyond: 1 for t > 64, e^t (1 + t) for t < -64.
+//   Flush-to-zero / denormals-are-zero (MXCSR): the fast path's limit keeps e's error terms
+//   (el, Dekker's halves without an fma) and the result's (~2^-24 of y) normal for |beta| up to
+//   ~5e4 (float) / 4e16 (double), so a normal result keeps its bound in these modes too (tests:
+//   test_swish FlushToZero*, test_denormals); with a larger |beta| a result below 2^-100
+//   (2^-960) may lose its correction in these modes (~1 ulp more).
 //   Values: swish(-inf) = -0 (beta > 0), swish(+inf) = +inf, swish(+-0) = +-0, NaN propagates;
 //   f'(+inf) = 1, f'(-inf) = 0 (beta > 0); beta = 0 gives x/2 everywhere, infinities
 //   included; beta < 0 mirrors the curve (swish(+inf) = +0, swish(-inf) = -inf).
@@ -52,11 +57,13 @@ struct swish {
   }
 
  private:
-  // The fast path's |t| limit: e >= e^-82 > 2^-119, so e, 2^k and e's rounding error el (down
-  // to 2^-143, kept to 2^-150: 2^-31 of e) are normal or close enough.
+  // The fast path's |t| limit: e >= e^-64 > 2^-93 (e^-640 > 2^-924), so e, 2^k, e's rounding
+  // error el (>= 2^-24 e where it matters) and the corrections of y = x e / (1 + e) (|x| >=
+  // 64 / |beta|) stay normal numbers: flush-to-zero does not drop them (it dropped el and
+  // Dekker's low half of e near the former limit, 82: up to ~1400 ulp on the SSE2 build).
   template <class V>
   static constexpr simd::scalar_t<V> lim() noexcept {
-    return sizeof(simd::scalar_t<V>) == 4 ? simd::scalar_t<V>(82) : simd::scalar_t<V>(700);
+    return sizeof(simd::scalar_t<V>) == 4 ? simd::scalar_t<V>(64) : simd::scalar_t<V>(640);
   }
 
   // t >= 0, from x's sign and beta's (one compare; t = +-0 counts as >= 0, NaN as < 0). For
@@ -334,7 +341,7 @@ struct swish {
     V th, tl;
     signed_t(simd::select(in, xc, V(0)), ai, ali, pos, th, tl);
     const V core = derivative_core(th, tl, simd::select(in, xn, V(0)), blog2e<V>(), ai, ali, pos);
-    // t < -lim: f' = e^t (1 + t) (relative 2^-118), as a value (0 beyond 150 / 1100: below
+    // t < -lim: f' = e^t (1 + t) (relative 2^-92), as a value (0 beyond 150 / 1100: below
     // the smallest subnormal); 1 + a is exact (a <= -2).
     const V lo = V(F ? S(-150) : S(-1100));
     const V at = simd::max(lo, a);  // keeps NaN
