@@ -17,9 +17,12 @@ struct compensated_sum {
   V c = V(0);
 
   void add(const V& v) noexcept {
-    const V t = s + v;
+    // opaque (a no-op unless -ffast-math, see simd.hpp): -fassociative-math would otherwise
+    // fold (s - (s + v)) + v to 0 and drop the compensation (a million float terms: 12 ulp).
+    const V t = simd::opaque(s + v);
     // The low-order bits lost by s + v, from whichever operand is larger in magnitude.
-    c = c + simd::select(simd::abs(s) >= simd::abs(v), (s - t) + v, (v - t) + s);
+    c = c + simd::select(simd::abs(s) >= simd::abs(v), simd::opaque(s - t) + v,
+                         simd::opaque(v - t) + s);
     s = t;
   }
   void add(const compensated_sum& o) noexcept {
