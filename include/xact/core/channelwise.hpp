@@ -160,10 +160,12 @@ XACT_CHANNEL_INLINE void add_terms(std::array<compensated_sum<B>, M>& acc,
   for (std::size_t m = 0; m < M; ++m) {
     B v = t[0][m];
     for (std::size_t k = 1; k < g; ++k) v += t[k][m];
-    // compensated_sum::add, spelled out to be inlined (the same operations, the same bits).
+    // compensated_sum::add, spelled out to be inlined (the same operations, the same bits; the
+    // same opaque steps, which keep -ffast-math from folding the error term to 0).
     B& s = acc[m].s;
-    const B sum = s + v;
-    acc[m].c = acc[m].c + simd::select(simd::abs(s) >= simd::abs(v), (s - sum) + v, (v - sum) + s);
+    const B sum = simd::opaque(s + v);
+    acc[m].c = acc[m].c + simd::select(simd::abs(s) >= simd::abs(v), simd::opaque(s - sum) + v,
+                                       simd::opaque(v - sum) + s);
     s = sum;
   }
 }
