@@ -35,3 +35,47 @@ TYPED_TEST(Simd, IsnanMinMaxSelectAgreeWithScalar) {
 }
 
 }  // namespace
+
+namespace {
+
+// neg_abs is -|a| bit for bit (NaN included: the sign bit set); select_sign picks by the sign
+// of s wherever s is nonzero and not NaN, for the scalar and every lane alike.
+TYPED_TEST(Simd, NegAbsAndSelectSign) {
+  using T = TypeParam;
+  using B = xsimd::batch<T>;
+  using L = std::numeric_limits<T>;
+  constexpr std::size_t W = B::size;
+  const T vals[] = {T(0),
+                    T(-0.0),
+                    T(1),
+                    T(-3),
+                    L::infinity(),
+                    -L::infinity(),
+                    L::quiet_NaN(),
+                    -L::quiet_NaN(),
+                    L::denorm_min(),
+                    -L::denorm_min(),
+                    L::max(),
+                    L::lowest()};
+  for (T s : vals) {
+    alignas(64) T sv[W], out[W];
+    for (std::size_t i = 0; i < W; ++i) sv[i] = s;
+    const B vs = B::load_aligned(sv);
+    xact::simd::neg_abs(vs).store_aligned(out);
+    EXPECT_TRUE(xt::same_bits(out[0], xact::simd::neg_abs(s))) << s;
+    EXPECT_TRUE(std::signbit(out[0])) << s;
+    if (!std::isnan(s)) {
+      EXPECT_EQ(out[0], -std::fabs(s)) << s;
+    }
+    xact::simd::select_sign(vs, B(T(-7)), B(T(7))).store_aligned(out);
+    const T scalar = xact::simd::select_sign(s, T(-7), T(7));
+    if (s != T(0) && !std::isnan(s)) {
+      EXPECT_EQ(out[0], s < 0 ? T(-7) : T(7)) << s;
+      EXPECT_EQ(scalar, out[0]) << s;
+    } else {
+      EXPECT_TRUE(out[0] == T(-7) || out[0] == T(7)) << s;  // unspecified, but one of the two
+    }
+  }
+}
+
+}  // namespace

@@ -18,8 +18,8 @@ void register_tanh(double fwd, double bx, double by) {
 
 // The bounds: what the strided and exhaustive walks assert (README's table).
 const bool registered = [] {
-  register_tanh<float>(1, 2, 2);
-  register_tanh<double>(1, 2, 2);
+  register_tanh<float>(2, 2, 2);
+  register_tanh<double>(2, 2, 2);
   return true;
 }();
 
@@ -56,19 +56,41 @@ TYPED_TEST(Tanh, SpecialValues) {
     ASSERT_EQ(f(-x), -y) << x;
   }
   for (T x = T(6); x < T(25); x += T(0.001)) ASSERT_LE(f(x), T(1)) << x;
-  // The clamp of -2|x| (float -40, double -80) and the point where the result rounds to 1.
+  // The point where the result rounds to 1, and beyond exp's fast range (|2x| > 86.5).
   const T sat = sizeof(T) == 4 ? T(9.1) : T(19.1);
   EXPECT_EQ(f(sat), T(1));
   EXPECT_EQ(f(T(20)), T(1));
   EXPECT_EQ(f(T(40)), T(1));
   EXPECT_EQ(f(T(-40)), T(-1));
-  // Both sides of the reduction boundaries (k = 0 / -1 at 2|x| = ln2/2) and of tanh = 0.5.
+  EXPECT_EQ(f(T(50)), T(1));
+  EXPECT_EQ(f(T(-400)), T(-1));
+  // Both sides of the polynomial's limit (0.5625), of tanh = 0.5 (0.5493) and of exp's
+  // reduction boundaries (k = 0 / -1 at 2|x| = ln2/2), each side alone and both in one batch.
   using R = xt::wide_t<T>;
-  for (T x : {T(0.1732867), T(0.1732868), T(0.17), T(0.18), T(0.5493), T(0.5494), T(1), T(3),
-              T(8.9), T(9.0)}) {
-    EXPECT_LE(xt::ulp_distance(f(x), static_cast<T>(ref::tanh<R>(x))), 1.0) << x;
-    EXPECT_LE(xt::ulp_distance(f(-x), static_cast<T>(ref::tanh<R>(-x))), 1.0) << x;
+  const T lim = xact::tanh::poly_limit<T>();
+  const T pts[] = {T(0.1732867),
+                   T(0.1732868),
+                   T(0.17),
+                   T(0.18),
+                   T(0.5493),
+                   T(0.5494),
+                   std::nextafter(lim, T(0)),
+                   lim,
+                   std::nextafter(lim, T(1)),
+                   T(1),
+                   T(3),
+                   T(8.9),
+                   T(9.0)};
+  for (T x : pts) {
+    EXPECT_LE(xt::ulp_distance(f(x), static_cast<T>(ref::tanh<R>(x))), 2.0) << x;
+    EXPECT_LE(xt::ulp_distance(f(-x), static_cast<T>(ref::tanh<R>(-x))), 2.0) << x;
   }
+  // The scalar call is each lane of a batch whose lanes take either side of the limit.
+  using B = xsimd::batch<T>;
+  alignas(64) T in[B::size], out[B::size];
+  for (std::size_t j = 0; j < B::size; ++j) in[j] = pts[j % (sizeof pts / sizeof pts[0])];
+  xact::tanh{}.forward(B::load_aligned(in)).store_aligned(out);
+  for (std::size_t j = 0; j < B::size; ++j) EXPECT_EQ(out[j], f(in[j])) << in[j];
 }
 
 TYPED_TEST(Tanh, BackwardSpecialValues) {

@@ -205,6 +205,16 @@ inline T abs(T a) noexcept {
   return std::fabs(a);
 }
 
+// -|a|, one or of the sign bit (abs then negate costs two logic operations).
+template <class T, class A>
+inline xsimd::batch<T, A> neg_abs(const xsimd::batch<T, A>& a) noexcept {
+  return xsimd::bitwise_or(a, xsimd::batch<T, A>(T(-0.0)));
+}
+template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
+inline T neg_abs(T a) noexcept {
+  return -std::fabs(a);
+}
+
 template <class T, class A>
 inline xsimd::batch<T, A> sqrt(const xsimd::batch<T, A>& a) noexcept {
   return xsimd::sqrt(a);
@@ -260,6 +270,47 @@ template <class T, class A>
 inline xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& m, T a,
                                  const xsimd::batch<T, A>& b) noexcept {
   return xsimd::select(m, xsimd::batch<T, A>(a), b);
+}
+
+// select_sign(s, neg, nonneg): neg where s < 0, nonneg where s > 0. Where s is +-0 or NaN the
+// choice is unspecified (a scalar tests s < 0, a lane may read the sign bit): the caller makes
+// neg and nonneg agree there. With SSE4.1/AVX it is one blend on the sign bit of s, without
+// the compare (which would go to the same two FP ports as the fma on x86).
+namespace detail {
+// The width of a blend on the sign bit for arch A (blendvps/blendvpd), or 0 when there is none.
+template <class A>
+constexpr int sign_blend_bits() noexcept {
+#if defined(__AVX__)
+  if (std::is_base_of<xsimd::avx, A>::value) return 256;
+#endif
+#if defined(__SSE4_1__)
+  if (std::is_base_of<xsimd::sse4_1, A>::value) return 128;
+#endif
+  return 0;
+}
+}  // namespace detail
+
+template <class T, class A>
+inline xsimd::batch<T, A> select_sign(const xsimd::batch<T, A>& s, const xsimd::batch<T, A>& neg,
+                                      const xsimd::batch<T, A>& nonneg) noexcept {
+  constexpr int bits = detail::sign_blend_bits<A>();
+#if defined(__AVX__)
+  if constexpr (bits == 256) {
+    if constexpr (sizeof(T) == 4) return _mm256_blendv_ps(nonneg, neg, s);
+    if constexpr (sizeof(T) == 8) return _mm256_blendv_pd(nonneg, neg, s);
+  }
+#endif
+#if defined(__SSE4_1__)
+  if constexpr (bits == 128) {
+    if constexpr (sizeof(T) == 4) return _mm_blendv_ps(nonneg, neg, s);
+    if constexpr (sizeof(T) == 8) return _mm_blendv_pd(nonneg, neg, s);
+  }
+#endif
+  if constexpr (bits == 0) return xsimd::select(s < xsimd::batch<T, A>(T(0)), neg, nonneg);
+}
+template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
+inline T select_sign(T s, T neg, T nonneg) noexcept {
+  return s < T(0) ? neg : nonneg;
 }
 
 template <class T, class A>

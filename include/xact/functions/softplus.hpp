@@ -72,7 +72,7 @@ class softplus {
   V backward_from_x(const V& x, const V& dy) const noexcept {
     const auto& p = params<simd::scalar_t<V>>();
     if (p.unit) {
-      const V t = math::exp_nonpositive(-simd::abs(x));
+      const V t = math::exp_nonpositive(simd::neg_abs(x));
       return simd::select(x > V(p.thr), dy, grad(x, t, dy));
     }
     const V b = V(p.b);
@@ -125,7 +125,7 @@ class softplus {
   template <class V>
   V forward_unit(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
-    const V t = math::exp_nonpositive(-simd::abs(x));
+    const V t = math::exp_nonpositive(simd::neg_abs(x));
     V lo;
     const V l = log1p01<false>(t, lo);
     // max(x, 0) is 0 for NaN x: the NaN comes through l.

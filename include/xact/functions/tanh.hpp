@@ -1,18 +1,19 @@
 // tanh   y = (e^x - e^-x) / (e^x + e^-x)
-//   forward        tanh|x| = (1 - e) / (1 + e) with e = e^-2|x| in (0, 1], sign of x put back:
-//                  e^ is only taken of a non-positive number (nothing overflows). e = 2^k (1 + p)
-//                  with p = e^r - 1 = r + r^2 q(r) (math::exp's reduction and polynomial, r's
-//                  rounding error kept), so 1 - e and 1 + e are each formed as a head + tail
-//                  pair without rounding p: for small |x| (k = 0) the numerator is -p itself,
-//                  with no cancellation (tanh x ~ x down to the subnormals), and the quotient
-//                  gets one correction step against the pairs, so the errors left are the
-//                  polynomial's and the last rounding.
+//   forward        |x| < 0.5625: the odd polynomial x + x^3 P(x^2) (minimax, relative error far
+//                  below an ulp; tanh x ~ x down to the subnormals, no cancellation).
+//                  |x| >= 0.5625: tanh|x| = 1 - 2e/(1 + e) with e = e^-2|x| in (0, 0.33]: e^
+//                  is only taken of a non-positive number (nothing overflows), and the result
+//                  is >= 0.51, so 1 - t does not cancel. The sign of x put back. A batch takes
+//                  one form, or both and a select; a lane's result is the same either way.
+//                  (Before: one form for every x, (1 - e)/(1 + e) with both kept as head +
+//                  tail pairs and a corrected quotient: 1 ulp, but twice the instructions.)
 //   backward_from_y   dx = dy (1 - y)(1 + y)     1 - y*y by one fma, then * dy            reads y
 //   backward_from_x   dx = dy 4e / (1 + e)^2     compensated like sigmoid's               reads x
 //                  1 - y^2 from y cancels for large |x| (y rounds to +-1 at |x| ~ 9 in float);
 //                  from x the derivative stays accurate to e^-2|x|.
 //   Values: tanh(+-0) = +-0, tanh(+-inf) = +-1, NaN propagates; |tanh x| <= 1 for every x.
-//   Error (strict ULP): forward float <= 1 over all 2^32 floats, double <= 1 (2^20 sampled);
+//   Error (strict ULP): forward float <= 2 over all 2^32 floats (1.49 ulp from the exact
+//   value, just above the limit), double <= 2;
 //   backward_from_x float <= 2 over all 2^32 floats, double <= 2; backward_from_y <= 2 (1 with an
 //   fma). The same in the baseline (SSE2, no fma) build on the strided walk.
 #pragma once
@@ -22,49 +23,66 @@
 namespace xact {
 
 struct tanh {
+  // Below this |x| the odd polynomial; from it on tanh|x| >= 0.51, so 1 - t (t <= 0.49) does
+  // not cancel: atanh(1/2) = 0.549.
+  template <class S>
+  static constexpr S poly_limit() noexcept {
+    return S(0.5625);
+  }
+
+  // tanh x = x + x^3 P(x^2) for |x| < 0.5625: P the minimax polynomial (Remez on 50 digits, for
+  // the relative error of tanh; coefficients rounded): float degree 4 in x^2, 2.4e-9 relative;
+  // double degree 10, 7.7e-18. The x^3 P term is at most 0.1 |x|, so its roundings count a
+  // tenth: the last rounding dominates. Tiny x: x^3 underflows harmlessly and the result is x
+  // (tanh(+-0) = +-0).
+  template <class V>
+  static V odd_poly(const V& x) noexcept {
+    using S = simd::scalar_t<V>;
+    const V s = x * x;
+    V p;
+    if constexpr (sizeof(S) == 4) {
+      p = V(-0x1.95001cp-8f);
+      p = simd::fma(p, s, V(0x1.582fb0p-6f));
+      p = simd::fma(p, s, V(-0x1.b90946p-5f));
+      p = simd::fma(p, s, V(0x1.110c72p-3f));
+      p = simd::fma(p, s, V(-0x1.555548p-2f));
+    } else {
+      p = V(-0x1.3d27e7ee789cap-16);
+      p = simd::fma(p, s, V(0x1.5972605d0a815p-14));
+      p = simd::fma(p, s, V(-0x1.e80a91de7b2ebp-13));
+      p = simd::fma(p, s, V(0x1.3460ac53e3d46p-11));
+      p = simd::fma(p, s, V(-0x1.7d8b95da98a03p-10));
+      p = simd::fma(p, s, V(0x1.d6d24793bd11ep-9));
+      p = simd::fma(p, s, V(-0x1.226e2d025ffb7p-7));
+      p = simd::fma(p, s, V(0x1.664f4849566acp-6));
+      p = simd::fma(p, s, V(-0x1.ba1ba1b935e3cp-5));
+      p = simd::fma(p, s, V(0x1.11111111102b6p-3));
+      p = simd::fma(p, s, V(-0x1.555555555554bp-2));
+    }
+    return simd::fma(s * x, p, x);
+  }
+
+  // tanh a = 1 - t, t = 2e/(1 + e), e = e^-2a, for a >= 0.5625 (and +inf, NaN): e^ of a
+  // non-positive number only (nothing overflows; e = 0 and tanh = 1 for large a). t <= 0.49 is
+  // within ~2 of its ulps (e's, 1 + e's and the quotient's roundings), which are at most half
+  // an ulp of 1 - t >= 0.51: ~1 ulp before the last rounding. 0 <= t <= 1, so 0 <= 1 - t <= 1.
+  template <class V>
+  static V saturating(const V& a) noexcept {
+    const V e = math::exp_nonpositive(V(-2) * a);
+    return V(1) - (e + e) / (V(1) + e);
+  }
+
+  // Per batch: the polynomial alone, the exp form alone, or both and a select (a batch with
+  // |x| on both sides of the limit). A lane's result is the same in each (NaN: the exp form).
   template <class V>
   V forward(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
-    using I = simd::int_t<V>;
-    using C = math::detail::exp_constants<S>;
-    // Below -2|x| = lo, e < 2^-57 (float) / 2^-115 (double): tanh is 1 rounded either way, and
-    // 2^k stays a normal number.
-    const V lo = V(sizeof(S) == 4 ? S(-40) : S(-80));
-    const V z = V(-2) * simd::abs(x);
-    const V zn = simd::max(lo, z);  // keeps NaN (flows into r)
-    const V zk = simd::max(z, lo);  // drops NaN (k is read from it)
-    // z = k ln2 + r + rl (rl: r's rounding error), e = 2^k (1 + r + c), c = e^(r + rl) - 1 - r.
-    const V tk = simd::opaque(simd::fma(zk, V(C::log2e), V(C::round_magic)));
-    const V kf = tk - V(C::round_magic);
-    const I k = simd::to_bits(tk) - simd::to_bits(V(C::round_magic));
-    const V rh = simd::fma(-kf, V(C::ln2_hi), zn);  // exact: k ln2_hi has few bits
-    V rl;
-    const V r = simd::fast_two_sum(rh, -(kf * V(C::ln2_lo)), rl);
-    const V c = simd::fma(r * r, math::detail::exp_poly_q(r), simd::fma(rl, r, rl));
-    const V s = math::detail::pow2i<V>(k);  // 2^k, k in [-58, 0]
-    // 1 - e = (1 - 2^k) - 2^k r - 2^k c and 1 + e = (1 + 2^k) + 2^k r + 2^k c: 1 -+ 2^k are exact
-    // while e is above the last bit, 2^k r and 2^k c are exact; the first two terms are summed
-    // exactly (Fast2Sum: |1 - 2^k| >= |2^k r| or 1 - 2^k = 0; 1 + 2^k >= |2^k r|) and the small
-    // third joins the tails. No rounding of e - 1 itself: for small |x| the numerator is -r - c.
-    const V sr = s * r;
-    const V sc = s * c;
-    // 1 -+ 2^k as head + tail (they round once 2^k is below the last bit: double, |x| > 18.4).
-    V al, bl, nl, dh, dl;
-    const V a = simd::fast_two_sum(V(1), -s, al);
-    const V b = simd::fast_two_sum(V(1), s, bl);
-    const V n = simd::fast_two_sum(a, -sr, nl);
-    const V d0 = simd::fast_two_sum(b, sr, dh);
-    nl = (nl + al) - sc;
-    // d + dl renormalized (|dl| <= ulp(d)/2): the correction below divides by d alone.
-    const V d = simd::fast_two_sum(d0, (dh + bl) + sc, dl);
-    // (n + nl) / (d + dl): q0 from the reciprocal, one correction step with the exact residual.
-    const V rd = V(1) / d;
-    const V q0 = n * rd;
-    V pe;
-    const V pp = simd::two_prod(q0, d, pe);
-    const V res = (((n - pp) - pe) + nl) - q0 * dl;
-    const V y = simd::fma(res, rd, q0);
-    return simd::xorsign(y, x);  // y >= +0 (or NaN): the sign of x
+    const V a = simd::abs(x);
+    const auto small = a < V(poly_limit<S>());
+    if (simd::all(small)) return odd_poly(x);
+    const V big = simd::xorsign(saturating(a), x);  // the sign of x on tanh|x| >= 0
+    if (!simd::any(small)) return big;
+    return simd::select(small, odd_poly(x), big);
   }
 
   // dy (1 - y^2): with an fma, 1 - y*y rounded once (correctly rounded, no cancellation near
