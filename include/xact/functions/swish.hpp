@@ -12,8 +12,11 @@
 //   Two paths per batch, bit-identical where both apply (a lane never depends on its
 //   neighbours): when every lane has |t| <= 64 (float) / 640 (double), e = (1 + s) 2^k is
 //   scaled once, exactly, as the value eh plus its rounding error el (normal numbers there);
-//   S = q0 + q1 with q0 = num / (1 + eh) and q1 one correction by the exact residual
-//   (num - q0 exact by Sterbenz, el folded in), and y = x q0 + x q1 rounded once (one fma).
+//   y is one quotient N / D, N = x num kept exact (nh + nl), D = 1 + e (dh + dl), y0 = nh / dh
+//   and one correction by the exact excess y0 D - N, rounded once. The t < 0 / t >= 0 choices
+//   are blends on the sign bit of x (or of t; simd::select_sign, no compare: at t = +-0 both
+//   choices agree), and e^r - 1 for float is a fitted degree-6 polynomial (exp_s). The
+//   backward's s = num / (1 + e) is q0 + q1 the same way (sig_hl).
 //   Otherwise (a lane beyond, inf, NaN) the general path computes the same for the lanes in
 //   range and, beyond: y = x for t > 64 (e < 2^-92 is below half an ulp), and for t < -64,
 //   y = x e^t (1/(1 + e) = 1 to 2^-92) formed on e's mantissa (e = (hi + lo) 2^k,
@@ -123,14 +126,47 @@ struct swish {
   // e^(a + al) for -lim <= a <= 0 (a = |beta| xn) as eh + el: eh = (1 + s) 2^k rounded (a
   // normal number: fma(s, 2^k, 2^k) is (1 + s) rounded, scaled exactly), el its rounding error
   // (s - (eh 2^-k - 1)) 2^k, exact: 2^k - eh is exact by Sterbenz (1 + s in [0.7, 1.42]).
+  // s = e^r - 1 (r = a + al - k ln2, math::exp's reduction, k from k_arg k_mul) and tk = magic
+  // + k, as detail::exp_fast_s; for float a degree-6 polynomial fitted here (weighted Remez-like
+  // fit on |r| <= 0.35, coefficients rounded to float: max |1 + s - e^r| / e^r = 2^-27.6, against
+  // s's own rounding of up to 2^-26.3; one fma less than the Taylor polynomial of degree 8).
   template <class V>
-  static V exp_hl(const V& xn, const V& bl, const V& a, const V& al, V& el) noexcept {
+  V exp_s(const V& xn, const V& bl, const V& a, const V& al, V& tk) const noexcept {
+    using S = simd::scalar_t<V>;
+    if constexpr (sizeof(S) == 8) {
+      // SiLU: al = 0, and r = fnma(k, ln2_lo, rh) in one operation.
+      return beta == 1 ? detail::exp_fast_s(a, tk) : detail::exp_fast_s(xn, bl, a, al, tk);
+    } else {
+      using C = math::detail::exp_constants<S>;
+      tk = simd::opaque(simd::fma(xn, bl, V(C::round_magic)));
+      const V kf = tk - V(C::round_magic);
+      const V rh = simd::opaque(simd::fnma(kf, V(C::ln2_hi), a));  // exact
+      const V r = beta == 1 ? simd::fnma(kf, V(C::ln2_lo), rh)     // SiLU: al = 0
+                            : rh + simd::fnma(kf, V(C::ln2_lo), al);
+      const V r2 = r * r;
+      // e^r = 1 + r + r^2 (c2 + c3 r + r^2 (c4 + c5 r + c6 r^2)), Estrin.
+      const V lo = simd::fma(V(0x1.55548ap-3f), r, V(0x1.fffffcp-2f));
+      const V hi =
+          simd::fma(V(0x1.6a1a80p-10f), r2, simd::fma(V(0x1.123fb6p-7f), r, V(0x1.555916p-5f)));
+      return simd::fma(r2, simd::fma(hi, r2, lo), r);
+    }
+  }
+
+  template <class V>
+  V exp_hl(const V& xn, const V& bl, const V& a, const V& al, V& el) const noexcept {
     V tk;
-    const V s = detail::exp_fast_s(xn, bl, a, al, tk);
+    const V s = exp_s(xn, bl, a, al, tk);
     const V sc = detail::pow2k(tk);
     const V eh = simd::opaque(simd::fma(s, sc, sc));
     el = simd::fma(s, sc, sc - eh);
     return eh;
+  }
+
+  // tneg where t < 0, tpos where t > 0, from x's sign bit (one blend, no compare: beta's sign
+  // is known). At t = +-0 (x = +-0, or beta = 0) the caller's two values agree.
+  template <class V>
+  V pick(const V& x, const V& tneg, const V& tpos) const noexcept {
+    return beta >= 0 ? simd::select_sign(x, tneg, tpos) : simd::select_sign(x, tpos, tneg);
   }
 
   // s(t) = q0 + q1 (double-word) from e = eh + el = e^-|t|: q0 = num / (1 + eh) with num = 1
@@ -139,15 +175,17 @@ struct swish {
   // el (numl/el - q0), and q1 = residual / (1 + e), with 1/(1 + e) = q0 (t >= 0) or 1 - q0
   // to an ulp or so (it only scales a correction). omq = 1 - q0 (exact for t >= 0).
   // sig_hl returns q0 and the residual res (q1 = res rcp, rcp = 1/(1 + e) to an ulp or so).
-  template <class V, class M>
-  static V sig_hl(const V& eh, const V& el, const M& pos, V& res, V& rcp, V& omq) noexcept {
-    const V num = simd::select(pos, V(1), eh);
+  // The t < 0 / t >= 0 choices read the sign bit of th = t (one blend each); at t = +-0 e = 1,
+  // el = 0 and q0 = 1/2 = omq, so both choices agree.
+  template <class V>
+  static V sig_hl(const V& eh, const V& el, const V& th, V& res, V& rcp, V& omq) noexcept {
+    const V num = simd::select_sign(th, eh, V(1));
     const V q0 = num / (V(1) + eh);
     omq = V(1) - q0;
     // el (numl/el - q0) = fnma(q0, el, numl), off the chain of q0's residual.
-    const V u = simd::fnma(q0, el, simd::select(pos, V(0), el));
+    const V u = simd::fnma(q0, el, simd::select_sign(th, el, V(0)));
     res = simd::residual(q0, eh, num - q0) + u;
-    rcp = simd::select(pos, q0, omq);
+    rcp = simd::select_sign(th, omq, q0);
     return q0;
   }
 
@@ -157,15 +195,15 @@ struct swish {
   // a correction of an ulp or so, so it costs < 0.06 ulp). Written so that the division's result
   // feeds three operations only (the path is latency-bound), and y0 - (+0) keeps the sign of y(-0)
   // = -0.
-  template <class V, class M>
-  static V forward_core(const V& x, const V& xn, const V& bl, const V& a, const V& al,
-                        const M& pos) noexcept {
+  template <class V>
+  V forward_core(const V& x, const V& xn, const V& bl, const V& a, const V& al) const noexcept {
     using S = simd::scalar_t<V>;
     V el;
     const V eh = exp_hl(xn, bl, a, al, el);
-    const V numh = simd::select(pos, V(1), eh);
+    // t = +-0: e = 1, el = 0, so both picks agree.
+    const V numh = pick(x, eh, V(1));
     const V nh = x * numh;
-    const V nl = simd::fma(x, simd::select(pos, V(0), el), simd::excess(x, numh, nh));
+    const V nl = simd::fma(x, pick(x, el, V(0)), simd::excess(x, numh, nh));
     const V dh = V(1) + eh;
     const V dl = (eh - simd::opaque(dh - V(1))) + el;
     const V y0 = nh / dh;
@@ -189,14 +227,14 @@ struct swish {
     const V bl = blog2e<V>();
     const V xni = simd::select(in, xn, V(0)), ai = simd::select(in, a, V(0));
     const V ali = simd::select(in, al, V(0));
-    V core = forward_core(x, xni, bl, ai, ali, pos);
+    V core = forward_core(x, xni, bl, ai, ali);
 #if !XACT_HAS_FMA
     {
       // Dekker's product in fma_exact needs |x| < 2^100 (2^900): scaled by 2^-64 and back
       // (exact: the result is normal, |x q0| >= 2^36 e^-lim / 2).
       const auto huge = simd::abs(x) > V(F ? S(0x1p100) : S(0x1p900));
       const V xs = x * simd::select(huge, V(S(0x1p-64)), V(1));
-      const V hc = forward_core(xs, xni, bl, ai, ali, pos);
+      const V hc = forward_core(xs, xni, bl, ai, ali);
       core = simd::select(huge, hc * V(S(0x1p64)), core);
     }
 #endif
@@ -232,7 +270,7 @@ struct swish {
     ok = ok & (simd::abs(x) <= V(sizeof(S) == 4 ? S(0x1p100) : S(0x1p900)));
 #endif
     if (!simd::all(ok)) return forward_general(x);
-    return forward_core(x, xn, blog2e<V>(), a, al, positive(x));
+    return forward_core(x, xn, blog2e<V>(), a, al);
   }
 
  private:
@@ -288,24 +326,24 @@ struct swish {
   }
 
   // t = th + tl with its sign, from -|t| = a + al (for SiLU, x itself; +-0 alike downstream).
-  template <class V, class M>
-  void signed_t(const V& x, const V& a, const V& al, const M& pos, V& th, V& tl) const noexcept {
+  template <class V>
+  void signed_t(const V& x, const V& a, const V& al, V& th, V& tl) const noexcept {
     if (beta == 1) {
       th = x;
       tl = V(0);
       return;
     }
-    th = simd::select(pos, -a, a);
-    tl = simd::select(pos, -al, al);
+    th = pick(x, a, -a);  // the sign of +-0 does not matter downstream
+    tl = pick(x, al, -al);
   }
 
   // f'(t) for lanes with |t| <= lim, from t = th + tl and -|t| = a + al.
-  template <class V, class M>
-  static V derivative_core(const V& th, const V& tl, const V& xn, const V& bl, const V& a,
-                           const V& al, const M& pos) noexcept {
+  template <class V>
+  V derivative_core(const V& th, const V& tl, const V& xn, const V& bl, const V& a,
+                    const V& al) const noexcept {
     V el, res, rcp, omq;
     const V eh = exp_hl(xn, bl, a, al, el);
-    const V q0 = sig_hl(eh, el, pos, res, rcp, omq);
+    const V q0 = sig_hl(eh, el, th, res, rcp, omq);
     const V q1 = res * rcp;
     // c = 1 - s = ch + cl: 1 - q0 exactly as a Fast2Sum (exact outright for t >= 0).
     const V ch = omq;
@@ -314,14 +352,14 @@ struct swish {
     // and for m <= -1 (m <= 0 whenever t < 0) 1 + m is exact and the formula gives 0.
     V me;
     const V m = simd::two_prod(th, ch, me);
-    me = simd::fma(th, cl, simd::fma(tl, ch, me));
+    me = simd::fma(th, cl, beta == 1 ? me : simd::fma(tl, ch, me));  // SiLU: tl = 0
     const V gh = V(1) + m;
     const V gl = (m - simd::opaque(gh - V(1))) + me;
     // s g, one rounding of the dominant product.
     const V f = simd::fma(q0, gh, simd::fma(q0, gl, q1 * gh));
     using S = simd::scalar_t<V>;
     // The polynomial only where a lane needs it (the same bits either way).
-    const auto far = !(simd::abs(th - V(S(-1.2784645))) < V(S(0.25)));
+    const auto far = simd::abs(th - V(S(-1.2784645))) >= V(S(0.25));  // th is finite here
     if (simd::all(far)) return f;
     return simd::select(far, f, phi_near_zero(th, tl));
   }
@@ -339,8 +377,8 @@ struct swish {
     const auto in = a >= V(-lim<V>());
     const V ai = simd::select(in, a, V(0)), ali = simd::select(in, al, V(0));
     V th, tl;
-    signed_t(simd::select(in, xc, V(0)), ai, ali, pos, th, tl);
-    const V core = derivative_core(th, tl, simd::select(in, xn, V(0)), blog2e<V>(), ai, ali, pos);
+    signed_t(simd::select(in, xc, V(0)), ai, ali, th, tl);
+    const V core = derivative_core(th, tl, simd::select(in, xn, V(0)), blog2e<V>(), ai, ali);
     // t < -lim: f' = e^t (1 + t) (relative 2^-92), as a value (0 beyond 150 / 1100: below
     // the smallest subnormal); 1 + a is exact (a <= -2).
     const V lo = V(F ? S(-150) : S(-1100));
@@ -393,10 +431,9 @@ struct swish {
       if (beta == 0) return dy * V(S(0.5));  // the fast path's result for every finite x, too
       return dy * derivative_general(x);
     }
-    const auto pos = positive(x);
     V th, tl;
-    signed_t(x, a, al, pos, th, tl);
-    return dy * derivative_core(th, tl, xn, blog2e<V>(), a, al, pos);
+    signed_t(x, a, al, th, tl);
+    return dy * derivative_core(th, tl, xn, blog2e<V>(), a, al);
   }
 
   // dx as backward_from_x; dparam = dy x^2 s(beta x)(1 - s(beta x)), the term of d(beta).
