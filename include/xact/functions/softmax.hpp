@@ -8,18 +8,27 @@
 //   argument, nothing overflows for any finite input, and x + 1e4 gives bit for bit the answer
 //   of x (when both are exact).
 //   Algorithm (rowwise::normalize): pass 1 max, pass 2 t = e^(x - m) written to y and summed,
-//   pass 3 y = t * (1/s): one exp per element. Measured (float, AVX2, thread CPU time) against
-//   three passes with e^ taken twice: 1.17 vs 2.0 ns/element at rows of 1024, 1.17 vs 1.95 at
-//   32768, 1.44 vs 2.05 at 2^20 (DRAM): the stored-exp variant wins everywhere. The online
-//   normalizer (Milakov & Gimelshein) also takes e^ twice per element (or rescales stored
+//   pass 3 y = t / s (t k0 + t k1, below): one exp per element. Measured (float, AVX2, thread CPU
+//   time) against three passes with e^ taken twice: 1.17 vs 2.0 ns/element at rows of 1024, 1.17
+//   vs 1.95 at 32768, 1.44 vs 2.05 at 2^20 (DRAM): the stored-exp variant wins everywhere. The
+//   online normalizer (Milakov & Gimelshein) also takes e^ twice per element (or rescales stored
 //   terms, losing accuracy), so it cannot beat it while e^ dominates.
 //   log_softmax does not store t: pass 3 writes (x - m) - log s from x.
 //   x - m is rounded, and its rounding error e (TwoSum) would cost up to ~20 ulp in e^(x - m)
 //   (measured by removing it): e^(d + e) is taken as e^d + e^d * e instead. The sum of the
 //   terms (all in [0, 1]) is exact-compensated (Fast2Sum against a running sum started at 1).
-//   log s is taken as log1p(s - 1) in wider precision (double for float, long double for
-//   double) and split into hi + lo: s - 1 is exact, so log s keeps its relative accuracy when
-//   one entry dominates and log_softmax of that entry is near 0 (no absolute floor needed).
+//   softmax: 1/s is formed once per row in wider precision (double for float, long double for
+//   double) as k0 + k1, and y = fma(t, k0, t k1) rounds once: as t * RN(1/s) it rounded twice,
+//   and 1/s's rounding is worth up to 1 ulp of y where y's significand is near 2 (fuzzing found
+//   4 ulp in float, y = 0x1.fea706p-45, row of 418). One multiply more per element.
+//   log_softmax: log s is taken as log1p(s - 1) in the wider precision and split into hi + lo,
+//   so log s keeps its relative accuracy when one entry dominates and log_softmax of that entry
+//   is near 0 (no absolute floor needed). s - 1 must be relatively accurate then: the other
+//   terms, each below half an ulp of the running 1, all land in the compensation part of the
+//   sum, which log_softmax accumulates with its own TwoSum (rowwise::unit_sum, exact_sum; as a
+//   plain sum it gave y = -log1p(s - 1) up to 891 ulp of error in float, 590 in double, on a
+//   row of 4099 entries around -18 below one 0; softmax does not need it: its 1/s needs s,
+//   not s - 1, accurate).
 //   Backward: sum(dy * y) is a compensated dot product (two_prod errors folded in, Dot2);
 //   sum(dy) compensated.
 //
@@ -34,12 +43,17 @@
 //   - axis 1: softmax 1, log_softmax 0 (gradients 0). axis 0: nothing written.
 //   Error (strict ULP vs a long-double reference, tests/test_softmax.cpp, rows of lengths 1 to
 //   4099, scales 1 to 760 incl. subnormal outputs, inner 1/3/W/17, AVX2 and SSE2 builds):
-//   softmax float <= 3, double <= 3 (t and 1/s each round; subnormal outputs count);
-//   log_softmax float <= 1, double <= 1 with no absolute floor on those tests' rows, BUT NOT
-//   where one entry dominates a long row: its y = -log1p(rest) inherits the relative error of
-//   rest, the sum of the other terms, which accumulates in the compensation part of the sum as
-//   a plain sum (fuzzing measured 3 ulp for a float row of 170, 5 ulp for 314; open: sum the
-//   terms other than the max's 1 with their own compensation).
+//   softmax float <= 3, double <= 3 (measured 2 with an fma, 3 on SSE2; subnormal outputs
+//   count): t = e^(x - m) rounds (up to ~1.2 ulp of t measured: exp's error, then the
+//   correction's rounding), which is up to 2.4 ulp of y where t's significand is near 1 and y's
+//   near 2, then y rounds once (twice without an fma: t k0 and the sum).
+//   log_softmax float <= 1, double <= 1, including rows where one entry dominates (tests
+//   DominantEntryLongRows: lengths 170 to 4099, the others' terms below 2^-25 / 2^-54, random
+//   or all equal), with one absolute floor: terms below T's normal range (x more than 87 / 708
+//   below the max) round to the subnormal spacing, so the max's y = -log1p(s - 1) may be off
+//   by up to (n - 1) spacings (measured 0.25 per term or less beyond n = 16: 3 ulp in float,
+//   11 in double, where |y| itself is subnormal); it shows only where |y| < ~n * T's smallest
+//   normal (open: such terms would need a scaled second sum).
 //   Gradients, in ulps of the condition scale y(|dy| + |sum dy y|) (softmax) or
 //   |dy| + e^y |sum dy| (log_softmax): <= 1.9 measured (bound 3), float and double.
 #pragma once
@@ -86,6 +100,7 @@ using log_wide_t = std::conditional_t<sizeof(T) == 4, double, long double>;
 struct softmax {
   static constexpr bool stores_terms = true;  // forward pass 2 writes e^(x - m) to y
   static constexpr bool unit_terms = true;    // e^(x - m) <= 1: the cheap exact sum applies
+  static constexpr bool exact_sum = false;    // 1/s needs s, not s - 1, accurate
   static constexpr bool needs_max = false;    // backward does not need max(y)
 
   template <class V>
@@ -96,15 +111,25 @@ struct softmax {
   V term(const V& x, const V& c) const noexcept {
     return detail::exp_shifted(x, c);
   }
-  // k0 = 1 / s. s >= 1 unless the row is all -inf (s = 0: zeros) or has NaN/+inf (NaN).
+  // k0 + k1 = 1 / s, s = 1 + e, in about twice the working precision (taken in the wider
+  // type, once per row): y = t k0 + t k1 then rounds once (with an fma) where t * RN(1/s)
+  // rounded twice, 1/s's rounding worth up to 1 ulp of y (fuzzing found 4 ulp in float, bound
+  // 3). s >= 1 unless the row is all -inf (e = -1, s = 0: zeros) or has NaN/+inf (NaN).
   template <class T>
-  void row_constants(T /*c*/, T s, T sc, T (&k)[2]) const noexcept {
-    const T sum = s + sc;
-    k[0] = sum == T(0) ? T(0) : T(1) / sum;
+  void row_constants(T /*c*/, T e, T el, T (&k)[2]) const noexcept {
+    using W = detail::log_wide_t<T>;
+    const W sum = W(1) + (static_cast<W>(e) + static_cast<W>(el));
+    if (sum == W(0)) {
+      k[0] = k[1] = T(0);
+      return;
+    }
+    const W q = W(1) / sum;
+    k[0] = static_cast<T>(q);
+    k[1] = static_cast<T>(q - static_cast<W>(k[0]));
   }
   template <class V>
-  V finish(const V& t, const V& /*c*/, const V& k0, const V& /*k1*/) const noexcept {
-    return t * k0;
+  V finish(const V& t, const V& /*c*/, const V& k0, const V& k1) const noexcept {
+    return simd::fma(t, k0, t * k1);
   }
 
   // backward: sum(dy * y) as an exact product sum (two_prod error into the compensation).
@@ -125,6 +150,7 @@ struct softmax {
 struct log_softmax {
   static constexpr bool stores_terms = false;
   static constexpr bool unit_terms = true;
+  static constexpr bool exact_sum = true;  // log1p(s - 1): s - 1 relatively accurate
   static constexpr bool needs_max = true;  // to recognise a row of all -inf from y
 
   template <class V>
@@ -135,19 +161,19 @@ struct log_softmax {
   V term(const V& x, const V& c) const noexcept {
     return detail::exp_shifted(x, c);
   }
-  // k0 + k1 = log s in about twice the working precision; 0 for a row of all -inf (s = 0),
-  // so that row gives (-inf - 0) = -inf.
+  // k0 + k1 = log s = log1p(e) in about twice the working precision; 0 for a row of all -inf
+  // (e = -1, s = 0), so that row gives (-inf - 0) = -inf.
   template <class T>
-  void row_constants(T /*c*/, T s, T sc, T (&k)[2]) const noexcept {
+  void row_constants(T /*c*/, T e, T el, T (&k)[2]) const noexcept {
     using W = detail::log_wide_t<T>;
-    if (s + sc == T(0)) {
+    if (T(1) + (e + el) == T(0)) {
       k[0] = k[1] = T(0);
       return;
     }
-    // s >= 1 (the max's own term is 1): log1p of s - 1, exact in T (s < 2^p), keeps L
-    // relatively accurate when s is near 1 and L near 0 (a dominant entry), where
-    // log(W(s) + W(sc)) would lose the low bits of s - 1 to W's rounding.
-    const W l = std::log1p(static_cast<W>(s - T(1)) + static_cast<W>(sc));
+    // log1p of the excess e = s - 1 (the other terms' sum, summed exactly: exact_sum) keeps L
+    // relatively accurate when s is near 1 and L near 0 (a dominant entry), where log of s
+    // would lose the low bits of s - 1.
+    const W l = std::log1p(static_cast<W>(e) + static_cast<W>(el));
     k[0] = static_cast<T>(l);
     k[1] = static_cast<T>(l - static_cast<W>(k[0]));
   }
