@@ -46,7 +46,9 @@ if(NOT RUN)
   return()
 endif()
 
-# Can this CPU run what was built? A probe compiled for the baseline asks it.
+# Can this CPU run what was built? A probe compiled for the baseline asks it. REQUIRE arrives
+# with its separators escaped (\\; from add_test): split it into a list first.
+string(REPLACE "\\;" ";" REQUIRE "${REQUIRE}")
 if(REQUIRE)
   set(probe_src ${WORK_DIR}/cpu_probe.cpp)
   set(cond "true")

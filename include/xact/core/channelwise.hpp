@@ -36,7 +36,8 @@
 // sum's grows as n eps sum|terms|), and in practice a million terms come out within an ulp of
 // the exact sum (test_prelu: 0 ulp over 2^20 + 37 products). A
 // term or partial sum of +-inf gives +-inf (not the NaN of inf - inf in the correction).
-// No heap allocation: stack buffers of at most (K + 2M) * kTileBytes + 16 KiB bytes.
+// No heap allocation: stack buffers of at most (K + 2M) * kTileBytes + 16 KiB bytes (tiles of
+// 4 KiB for AVX-512 float, see channel_tiles).
 #pragma once
 
 #include <algorithm>
@@ -227,7 +228,9 @@ inline void channel_tiles(std::size_t outer, std::size_t C, std::size_t inner,
                           T* out, const std::array<T*, M>& sums, F& f) {
   using B = xsimd::batch<T, A>;
   constexpr std::size_t W = B::size, G = kGroup;
-  constexpr std::size_t cap = kTileBytes / sizeof(T);  // elements per tile, a multiple of W
+  // Elements per tile, a multiple of W: kTileBytes, or 4 W^2 where that is more (AVX-512 float:
+  // 1024), so that a block holds at least one unit (inner < 4W here, so unit <= 4W^2).
+  constexpr std::size_t cap = std::max(kTileBytes / sizeof(T), 4 * W * W);
   static_assert(cap % W == 0 && cap >= 4 * W * W, "tile too small for this arch");
   const std::size_t L = C * inner;
   const std::size_t total = outer * L;
