@@ -33,8 +33,7 @@ struct tanh {
   // tanh x = x + x^3 P(x^2) for |x| < 0.5625: P the minimax polynomial (Remez on 50 digits, for
   // the relative error of tanh; coefficients rounded): float degree 4 in x^2, 2.4e-9 relative;
   // double degree 10, 7.7e-18. The x^3 P term is at most 0.1 |x|, so its roundings count a
-  // tenth: the last rounding dominates. Tiny x: x^3 underflows harmlessly and the result is x
-  // (tanh(+-0) = +-0).
+  // tenth: the last rounding dominates. Tiny x: x^3 underflows harmlessly and the result is x.
   template <class V>
   static V odd_poly(const V& x) noexcept {
     using S = simd::scalar_t<V>;
@@ -74,15 +73,21 @@ struct tanh {
 
   // Per batch: the polynomial alone, the exp form alone, or both and a select (a batch with
   // |x| on both sides of the limit). A lane's result is the same in each (NaN: the exp form).
+  // Both work on |x| (results >= +0) and the sign of x is put back at the end, so that
+  // tanh(-0) = -0 (x + x^3 P at x = -0 would round -0 + +0 to +0).
   template <class V>
   V forward(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
     const V a = simd::abs(x);
     const auto small = a < V(poly_limit<S>());
-    if (simd::all(small)) return odd_poly(x);
-    const V big = simd::xorsign(saturating(a), x);  // the sign of x on tanh|x| >= 0
-    if (!simd::any(small)) return big;
-    return simd::select(small, odd_poly(x), big);
+    V y;
+    if (simd::all(small)) {
+      y = odd_poly(a);
+    } else {
+      y = saturating(a);
+      if (simd::any(small)) y = simd::select(small, odd_poly(a), y);
+    }
+    return simd::xorsign(y, x);
   }
 
   // dy (1 - y^2): with an fma, 1 - y*y rounded once (correctly rounded, no cancellation near
