@@ -116,6 +116,27 @@ inline void check_overlap(const T* in, const T* out, std::size_t n, const char* 
 // so results do not change.
 constexpr std::size_t elementwise_unroll = 4;
 
+#ifndef XACT_PREFETCH_BYTES
+#define XACT_PREFETCH_BYTES 2048
+#endif
+
+// How far ahead of the loads the body loop prefetches its inputs, in bytes. A kernel with many
+// instructions per element fills the reorder window with arithmetic, so the core itself has few
+// loads in flight, and on arrays beyond the caches the hardware prefetcher alone left sigmoid
+// forward at 16M floats at ~65% of the memcpy roof. 0 turns it off. Prefetches never fault, so
+// reading ahead past the end of an array is harmless; no result depends on it.
+constexpr std::size_t elementwise_prefetch_bytes = XACT_PREFETCH_BYTES;
+
+template <std::size_t Bytes>
+inline void prefetch_lines(const void* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  for (std::size_t b = 0; b < Bytes; b += 64)
+    __builtin_prefetch(static_cast<const char*>(p) + elementwise_prefetch_bytes + b);
+#else
+  (void)p;
+#endif
+}
+
 // The one loop every elementwise driver runs: out[i] = f(in_0[i], ..., in_K-1[i]).
 template <class A, class T, class F, class... In, std::size_t... J>
 inline void map_impl(F&& f, T* out, std::size_t n, std::index_sequence<J...>, const In*... in) {
@@ -124,9 +145,11 @@ inline void map_impl(F&& f, T* out, std::size_t n, std::index_sequence<J...>, co
   constexpr std::size_t U = elementwise_unroll;
   std::size_t i = 0;
   // In place (out == in) is safe: each batch is loaded before its own store, and never after.
-  for (; i + U * W <= n; i += U * W)
+  for (; i + U * W <= n; i += U * W) {
+    if constexpr (elementwise_prefetch_bytes > 0) (prefetch_lines<U * W * sizeof(T)>(in + i), ...);
     for (std::size_t u = 0; u < U; ++u)
       simd::store(out + i + u * W, f(simd::load<B>(in + i + u * W)...));
+  }
   for (; i + W <= n; i += W) simd::store(out + i, f(simd::load<B>(in + i)...));
   if (i < n) {
     // Tail: pad with zeros, run the same batch code, copy back only the valid lanes.
