@@ -15,15 +15,20 @@
 #include <xsimd/xsimd.hpp>
 
 // -ffast-math (-Ofast) = -ffinite-math-only (the compiler may assume no NaN and no inf: NaN
-// checks fold to false, so NaN propagation and the documented +-inf results are gone) plus
+// checks fold to false, so NaN propagation, the documented +-inf results and the constructors'
+// NaN/inf parameter checks are gone) plus -fno-signed-zeros, -freciprocal-math and
 // -fassociative-math (it may rewrite (a + b) - b as a, which would erase the rounding steps that
-// exp's range reduction, Fast2Sum and Dekker's product rely on). xact keeps the second working:
-// under __FAST_MATH__ (or XACT_FAST_MATH_BARRIERS, for -fassociative-math given alone, which
-// defines no macro) those steps go through simd::opaque, which the optimizer cannot see through.
-// Finite inputs then keep their error bounds; NaN and inf are the user's risk, hence the warning.
+// exp's range reduction, Fast2Sum and Dekker's product rely on). Under __FAST_MATH__ (or
+// XACT_FAST_MATH_BARRIERS, for -fassociative-math given alone, which defines no macro) those
+// steps go through simd::opaque, which the optimizer cannot see through, and the compensated
+// sums keep their bounds. That is not enough for the error bounds as a whole: measured with
+// GCC 12 -O3 -ffast-math (flags.fast_math), x86 SIMD float division becomes a reciprocal
+// estimate plus one Newton step (the scalar call then differs from a lane; -mrecip=!vec-div
+// restores the division), and expm1, softplus, swish and x_min_exp lose accuracy near 0 and on
+// tiny outputs. Hence the warning: build the translation units that call xact without it.
 #if defined(__FAST_MATH__) && !defined(XACT_ALLOW_FAST_MATH)
 #warning \
-    "xact: -ffast-math (or -Ofast, -ffinite-math-only): NaN and inf inputs give unspecified results (no NaN propagation, no +-inf limits); finite inputs keep xact's error bounds. Define XACT_ALLOW_FAST_MATH to silence this warning."
+    "xact: -ffast-math (or -Ofast, -ffinite-math-only): NaN, inf and -0 give unspecified results, invalid parameters are not refused, and the error bounds do not hold (SIMD division becomes an estimate unless -mrecip=!vec-div; expm1, softplus, swish, x_min_exp lose accuracy on tiny values). Define XACT_ALLOW_FAST_MATH to silence this warning."
 #endif
 #if (defined(__FAST_MATH__) || defined(XACT_FAST_MATH_BARRIERS)) && \
     (defined(__GNUC__) || defined(__clang__))
