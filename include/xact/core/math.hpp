@@ -92,15 +92,26 @@ inline V exp_poly_q(const V& r) noexcept {
 // (0.03 ulp), one fma less than the Taylor form. double keeps the Taylor form (degree 13).
 // expm1, tanh and softplus keep exp_poly_q: their error sits in e^r - 1, where the fit's r^2
 // term error (relative to r, not to e^r) would count more.
+// The coefficients c2..c6 (e^r ~ 1 + r + c2 r^2 + ... + c6 r^6), shared with swish's Estrin
+// evaluation.
+struct exp_fit_float {
+  static constexpr float c2 = 0x1.fffffcp-2f;
+  static constexpr float c3 = 0x1.555492p-3f;
+  static constexpr float c4 = 0x1.5558f2p-5f;
+  static constexpr float c5 = 0x1.1239e0p-7f;
+  static constexpr float c6 = 0x1.6a243ap-10f;
+};
+
 template <class V>
 inline V exp_poly_fit(const V& r) noexcept {
   using S = simd::scalar_t<V>;
   if constexpr (sizeof(S) == 4) {
-    V q = V(0x1.6a243ap-10f);
-    q = simd::fma(q, r, V(0x1.1239e0p-7f));
-    q = simd::fma(q, r, V(0x1.5558f2p-5f));
-    q = simd::fma(q, r, V(0x1.555492p-3f));
-    return simd::fma(q, r, V(0x1.fffffcp-2f));
+    using F = exp_fit_float;
+    V q = V(F::c6);
+    q = simd::fma(q, r, V(F::c5));
+    q = simd::fma(q, r, V(F::c4));
+    q = simd::fma(q, r, V(F::c3));
+    return simd::fma(q, r, V(F::c2));
   } else {
     return exp_poly_q(r);
   }

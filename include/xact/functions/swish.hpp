@@ -127,9 +127,9 @@ struct swish {
   // normal number: fma(s, 2^k, 2^k) is (1 + s) rounded, scaled exactly), el its rounding error
   // (s - (eh 2^-k - 1)) 2^k, exact: 2^k - eh is exact by Sterbenz (1 + s in [0.7, 1.42]).
   // s = e^r - 1 (r = a + al - k ln2, math::exp's reduction, k from k_arg k_mul) and tk = magic
-  // + k, as detail::exp_fast_s; for float a degree-6 polynomial fitted here (weighted Remez-like
-  // fit on |r| <= 0.35, coefficients rounded to float: max |1 + s - e^r| / e^r = 2^-27.6, against
-  // s's own rounding of up to 2^-26.3; one fma less than the Taylor polynomial of degree 8).
+  // + k, as detail::exp_fast_s; for float exp's fitted degree-6 polynomial
+  // (math::detail::exp_poly_fit: 3.8e-9 = 2^-28 relative, against s's own rounding of up to
+  // 2^-26.3; one fma less than the Taylor polynomial of degree 8), evaluated in Estrin form.
   template <class V>
   V exp_s(const V& xn, const V& bl, const V& a, const V& al, V& tk) const noexcept {
     using S = simd::scalar_t<V>;
@@ -144,10 +144,11 @@ struct swish {
       const V r = beta == 1 ? simd::fnma(kf, V(C::ln2_lo), rh)     // SiLU: al = 0
                             : rh + simd::fnma(kf, V(C::ln2_lo), al);
       const V r2 = r * r;
-      // e^r = 1 + r + r^2 (c2 + c3 r + r^2 (c4 + c5 r + c6 r^2)), Estrin.
-      const V lo = simd::fma(V(0x1.55548ap-3f), r, V(0x1.fffffcp-2f));
-      const V hi =
-          simd::fma(V(0x1.6a1a80p-10f), r2, simd::fma(V(0x1.123fb6p-7f), r, V(0x1.555916p-5f)));
+      // e^r = 1 + r + r^2 (c2 + c3 r + r^2 (c4 + c5 r + c6 r^2)), Estrin, with exp's fitted
+      // coefficients (math::detail::exp_fit_float).
+      using F = math::detail::exp_fit_float;
+      const V lo = simd::fma(V(F::c3), r, V(F::c2));
+      const V hi = simd::fma(V(F::c6), r2, simd::fma(V(F::c5), r, V(F::c4)));
       return simd::fma(r2, simd::fma(hi, r2, lo), r);
     }
   }
