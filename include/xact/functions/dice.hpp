@@ -98,13 +98,12 @@ struct dice_math {
   // needs p q = e^-|z| / (1 + e^-|z|)^2 there, not 0).
   template <class V>
   static V gate_pq(const V& z, V& q) noexcept {
-    const V e = math::exp_nonpositive(-simd::abs(z));
-    const auto pos = z >= V(0);  // false for NaN: e (NaN) flows into both
+    const V e = math::exp_nonpositive(simd::neg_abs(z));
     V rinv;
-    const V p = sigmoid::quotient(e, pos, rinv);
+    const V p = sigmoid::quotient(z, e, rinv);
     // q = num / (1 + e) with the other numerator: q0 from rinv (within 2 ulps), then the same
-    // exact-residual correction as sigmoid's quotient.
-    const V num = simd::select(pos, e, V(1));
+    // exact-residual correction as sigmoid's quotient. z = +-0: e = 1 = num either way.
+    const V num = simd::select_sign(z, V(1), e);
     const V q0 = num * rinv;
     q = simd::fma(simd::residual(q0, e, num - q0), rinv, q0);
     return p;

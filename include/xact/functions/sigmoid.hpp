@@ -27,30 +27,23 @@ struct sigmoid {
     return sizeof(S) == 4 ? S(-87.5) : S(-708.5);
   }
 
-  // num / (1 + e) with num = 1 (pos) or e, e in [0, 1]: q0 = num / (1 + e rounded), then one
-  // correction by the residual against the exact 1 + e, num - q0 - q0 e: num - q0 is exact
-  // (Sterbenz: num/2 <= q0 <= num) and the rest rounds once, relative to the residual itself.
-  // The residual is scaled by rinv = 1/(1 + e) = s(|x|), which is q0 for x >= 0 and 1 - q0
-  // below (to an ulp or so: it only scales a correction of an ulp). The only errors left are
-  // e's and the final rounding. rinv is returned for callers that need the other quotient too.
-  template <class V, class M>
-  static V quotient(const V& e, const M& pos, V& rinv) noexcept {
-    const V num = simd::select(pos, V(1), e);
-    const V q0 = num / (V(1) + e);
-    rinv = simd::select(pos, q0, V(1) - q0);
-    return simd::fma(simd::residual(q0, e, num - q0), rinv, q0);
-  }
-
-  // s(x) from e = e^-|x|: quotient() with its two selects made on the sign bit of x
-  // (select_sign: one blend each, no compare). x = +-0 gives e = 1 = num and q0 = 1/2 = 1 - q0
-  // either way; NaN gives NaN either way. Scaling the correction by 1 - q0 in every lane would
-  // save one blend, but where x >= 0 that is e/(1 + e), not 1/(1 + e): the correction becomes
-  // partial (up to 1.5 ulp from the exact value measured, against 0.8).
+  // s(x) from e = e^-|x|: num / (1 + e) with num = 1 (x >= 0) or e, e in [0, 1]: q0 = num /
+  // (1 + e rounded), then one correction by the residual against the exact 1 + e, num - q0 -
+  // q0 e: num - q0 is exact (Sterbenz: num/2 <= q0 <= num) and the rest rounds once, relative to
+  // the residual itself. The residual is scaled by rinv = 1/(1 + e) = s(|x|), which is q0 for
+  // x >= 0 and 1 - q0 below (to an ulp or so: it only scales a correction of an ulp). The only
+  // errors left are e's and the final rounding. rinv is returned for callers that need the
+  // other quotient too (Dice's 1 - p).
+  // Both selects are made on the sign bit of x (select_sign: one blend each, no compare). x =
+  // +-0 gives e = 1 = num and q0 = 1/2 = 1 - q0 either way; NaN gives NaN either way. Scaling
+  // the correction by 1 - q0 in every lane would save one blend, but where x >= 0 that is
+  // e/(1 + e), not 1/(1 + e): the correction becomes partial (up to 1.5 ulp from the exact
+  // value measured, against 0.8).
   template <class V>
-  static V from_e(const V& x, const V& e) noexcept {
+  static V quotient(const V& x, const V& e, V& rinv) noexcept {
     const V num = simd::select_sign(x, e, V(1));
     const V q0 = num / (V(1) + e);
-    const V rinv = simd::select_sign(x, V(1) - q0, q0);
+    rinv = simd::select_sign(x, V(1) - q0, q0);
     return simd::fma(simd::residual(q0, e, num - q0), rinv, q0);
   }
 
@@ -58,13 +51,14 @@ struct sigmoid {
   V forward(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
     const V z = simd::neg_abs(x);
+    V rinv;
     if (simd::all(z >= V(-math::detail::exp_normal_limit<S>())))
-      return from_e(x, math::detail::exp_normal(z));
+      return quotient(x, math::detail::exp_normal(z), rinv);
     // Every lane below ln(smallest normal): e < 2^-126 (2^-1022), so 1 + e = 1 and the
     // correction is below the subnormal spacing: the quotient is e itself, bit for bit. Taken
     // directly, without the quotient's arithmetic on subnormals (several times slower on x86).
     if (simd::all(x < V(subnormal_cut<S>()))) return math::detail::exp_general(x);
-    return from_e(x, math::detail::exp_general(z));
+    return quotient(x, math::detail::exp_general(z), rinv);
   }
 
   // dy * y(1 - y): with an fma, y - y*y is rounded once (the correctly rounded y(1 - y), no
