@@ -108,9 +108,16 @@ if(_xr_fuzz_cxx)
     RUN_SERIAL ON)
   foreach(t IN LISTS XACT_FUZZ_TARGETS)
     file(MAKE_DIRECTORY ${_xr_fuzz_dir}/corpus-${t})
+    # Inputs that once failed (tests/fuzz/regressions/<target>/) are read as a second corpus:
+    # run first, every time.
+    set(_xr_regr ${PROJECT_SOURCE_DIR}/tests/fuzz/regressions/${t})
+    if(NOT IS_DIRECTORY ${_xr_regr})
+      set(_xr_regr "")
+    endif()
     add_test(NAME fuzz.${t}
       COMMAND ${_xr_fuzz_dir}/tests/fuzz/${t} -max_total_time=${XACT_FUZZ_SECONDS}
-              -print_final_stats=1 -timeout=20 -rss_limit_mb=4096 ${_xr_fuzz_dir}/corpus-${t})
+              -print_final_stats=1 -timeout=20 -rss_limit_mb=4096 ${_xr_fuzz_dir}/corpus-${t}
+              ${_xr_regr})
     set_tests_properties(fuzz.${t} PROPERTIES LABELS fuzz FIXTURES_REQUIRED xact_fuzz
       TIMEOUT 1800 RUN_SERIAL ON)
   endforeach()

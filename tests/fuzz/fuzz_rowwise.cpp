@@ -45,6 +45,36 @@ double grad_error(T got, LD want, LD scale) {
   return static_cast<double>(std::fabs(LD(got) - want) / ulp);
 }
 
+// The exact sum of binary128 terms (Shewchuk's grow-expansion: TwoSum into non-overlapping
+// components). A plain binary128 sum is not exact: its 113 bits cannot hold 20 + 2^-128 - 20,
+// which this target found as a false "error" of 4e11 ulps (log_softmax backward, float row of 5).
+// Terms that are not finite make the plain sum the answer (it carries the inf or NaN).
+class ExactSum {
+ public:
+  void add(__float128 v) {
+    plain_ += v;
+    std::size_t k = 0;
+    for (const __float128 c : parts_) {
+      const __float128 s = v + c, bb = s - v, err = (v - (s - bb)) + (c - bb);
+      if (err != 0) parts_[k++] = err;
+      v = s;
+    }
+    parts_.resize(k);
+    parts_.push_back(v);
+  }
+  // Components in increasing magnitude, added smallest first: faithful in binary128.
+  __float128 value() const {
+    if (!(plain_ == plain_) || plain_ - plain_ != 0) return plain_;
+    __float128 s = 0;
+    for (const __float128 c : parts_) s += c;
+    return s;
+  }
+
+ private:
+  std::vector<__float128> parts_;
+  __float128 plain_ = 0;
+};
+
 template <class T>
 std::vector<T> gather(const T* a, std::size_t o, std::size_t j, std::size_t axis,
                       std::size_t inner) {
@@ -60,18 +90,21 @@ void check_row(bool log, const std::vector<T>& x, const std::vector<T>& y, const
   const std::size_t n = x.size();
   const std::vector<LD> ry =
       log ? ref::log_softmax_row(x.data(), n) : ref::softmax_row(x.data(), n);
-  // The gradient references of reference/softmax.hpp with the sums taken in binary128: a long
-  // double sum of double products rounds each product (64 bits) and, where the dot product
-  // cancels, is off by more ulps than the bound (fuzzed: 5 "ulps" at n = 351, double).
+  // The gradient references of reference/softmax.hpp with the sums taken exactly (ExactSum;
+  // the products of two doubles are exact in binary128): a long double sum of double products
+  // rounds each product (64 bits) and, where the dot product cancels, is off by more ulps than
+  // the bound (fuzzed: 5 "ulps" at n = 351, double); a plain binary128 sum loses terms more than
+  // 113 bits below the largest.
   std::vector<LD> rg(n);
   {
-    __float128 q_dot = 0, q_sdy = 0;
+    ExactSum e_dot, e_sdy;
     bool all_ninf = true;
     for (std::size_t k = 0; k < n; ++k) {
-      q_dot += __float128(dy[k]) * __float128(y[k]);
-      q_sdy += __float128(dy[k]);
+      e_dot.add(__float128(dy[k]) * __float128(y[k]));
+      e_sdy.add(__float128(dy[k]));
       if (y[k] != -L::infinity()) all_ninf = false;
     }
+    const __float128 q_dot = e_dot.value(), q_sdy = e_sdy.value();
     for (std::size_t k = 0; k < n; ++k) {
       if (log)
         rg[k] = all_ninf ? 0 : LD(__float128(dy[k]) - __float128(std::exp(LD(y[k]))) * q_sdy);
