@@ -271,7 +271,9 @@ inline V expm1(const V& x) noexcept {
   const V tk = simd::opaque(simd::fma(xk, V(C::log2e), V(C::round_magic)));
   const V kf = tk - V(C::round_magic);
   const I k = simd::to_bits(tk) - simd::to_bits(V(C::round_magic));
-  const V rh = simd::fma(-kf, V(C::ln2_hi), xn);  // exact: k ln2_hi has few bits
+  // opaque (no-op unless -ffast-math): each step below evaluated as written (reassociated,
+  // expm1 of a tiny x came out as 3x or r^2/2 with GCC 12 -O3 -ffast-math).
+  const V rh = simd::opaque(simd::fma(-kf, V(C::ln2_hi), xn));  // exact: k ln2_hi has few bits
   V rl;
   const V r = simd::fast_two_sum(rh, -(kf * V(C::ln2_lo)), rl);
   const V c = simd::fma(r * r, detail::exp_poly_q(r), simd::fma(rl, r, rl));
@@ -279,11 +281,11 @@ inline V expm1(const V& x) noexcept {
   const I k2 = k - k1;
   const V s1 = detail::pow2i<V>(k1);
   // 2^k (1 + r + c) - 1 = (A + s1 r + s1 c) 2^k2 with A = 2^k1 - 2^-k2: exact scalings.
-  const V a = s1 - detail::pow2i<V>(I(0) - k2);
-  const V b = s1 * r;
+  const V a = simd::opaque(s1 - detail::pow2i<V>(I(0) - k2));
+  const V b = simd::opaque(s1 * r);
   V sl;
   const V sh = simd::fast_two_sum(a, b, sl);
-  const V res = (sh + simd::fma(s1, c, sl)) * detail::pow2i<V>(k2);
+  const V res = simd::opaque(sh + simd::opaque(simd::fma(s1, c, sl))) * detail::pow2i<V>(k2);
   return simd::select(x == V(0), x, res);  // keeps -0 (the sum rounds -0 to +0)
 }
 
@@ -309,7 +311,7 @@ inline V log_core(const V& u, const V& c) noexcept {
   const I k = iu >> C::mantissa_bits;  // u = 2^k m
   const V m = simd::from_bits<V>((iu & mant) + off);
   const V f = m - V(1);
-  const V s = f / (V(2) + f);
+  const V s = simd::div(f, V(2) + f);
   const V z = s * s;
   V R;
   if constexpr (sizeof(S) == 4) {
@@ -336,8 +338,9 @@ inline V log_core(const V& u, const V& c) noexcept {
   const V cs = simd::select(u < V(S(0x1p100)), c * scale, V(0));
   const V corr = cs * simd::fma(V(2) * s, s - V(1), V(1));
   const V kf = simd::from_bits<V>(k + simd::to_bits(V(C::round_magic))) - V(C::round_magic);
-  const V lo = simd::fma(kf, V(C::ln2_lo), corr) + s * (hfsq + R);
-  return simd::fma(kf, V(C::ln2_hi), f - (hfsq - lo));
+  // opaque (no-op unless -ffast-math): the sums in the order written.
+  const V lo = simd::opaque(simd::fma(kf, V(C::ln2_lo), corr)) + simd::opaque(s * (hfsq + R));
+  return simd::fma(kf, V(C::ln2_hi), f - simd::opaque(hfsq - simd::opaque(lo)));
 }
 
 }  // namespace detail

@@ -141,20 +141,75 @@ inline V opaque(V v) noexcept {
 #endif
 }
 
+// a / b rounded once, in every build. Under -ffast-math GCC (x86) turns a SIMD float division
+// into a reciprocal estimate plus one Newton step (up to 2 ulp off, and a lane then differs from
+// the scalar call) and, by -freciprocal-math, x / c into x * (1/c) rounded twice; there
+// (XACT_OPAQUE) the division is one div instruction in inline asm, which the optimizer cannot
+// rewrite. Otherwise exactly a / b.
+template <class V>
+inline V div(const V& a, const V& b) noexcept {
+#if XACT_OPAQUE && (defined(__x86_64__) || defined(__i386__)) && defined(__SSE2__)
+  if constexpr (is_batch<V>::value) {
+    auto r = a.data;
+    const auto d = b.data;
+    if constexpr (sizeof(scalar_t<V>) == 4) {
+#if defined(__AVX__)
+      __asm__("vdivps %2, %1, %0" : "=x"(r) : "x"(r), "x"(d));
+#else
+      __asm__("divps %1, %0" : "+x"(r) : "x"(d));
+#endif
+    } else {
+#if defined(__AVX__)
+      __asm__("vdivpd %2, %1, %0" : "=x"(r) : "x"(r), "x"(d));
+#else
+      __asm__("divpd %1, %0" : "+x"(r) : "x"(d));
+#endif
+    }
+    return V(r);
+  } else {
+#if defined(__x86_64__)
+    V r = a;
+    if constexpr (sizeof(V) == 4) {
+#if defined(__AVX__)
+      __asm__("vdivss %2, %1, %0" : "=x"(r) : "x"(r), "x"(b));
+#else
+      __asm__("divss %1, %0" : "+x"(r) : "x"(b));
+#endif
+    } else {
+#if defined(__AVX__)
+      __asm__("vdivsd %2, %1, %0" : "=x"(r) : "x"(r), "x"(b));
+#else
+      __asm__("divsd %1, %0" : "+x"(r) : "x"(b));
+#endif
+    }
+    return r;
+#else
+    return a / simd::opaque(b);
+#endif
+  }
+#else
+  return a / b;
+#endif
+}
+
 // a * b = p + e exactly (p = a * b rounded). With a hardware fma, e = fma(a, b, -p); without,
 // Dekker's product on Veltkamp halves. Exact unless a * b over- or underflows.
 template <class V>
 inline V two_prod(const V& a, const V& b, V& e) noexcept {
-  const V p = a * b;
+  // Under -ffast-math (XACT_OPAQUE) every step is an opaque value, so no sum of them is
+  // reassociated or factored (ah bh + ah bl -> ah b would lose the whole e); a no-op otherwise.
+  const V p = simd::opaque(a * b);
 #if XACT_HAS_FMA
-  e = simd::fma(a, b, -p);
+  e = simd::opaque(simd::fma(a, b, -p));
 #else
   using S = scalar_t<V>;
+  using simd::opaque;
   const V split = V(sizeof(S) == 4 ? S(4097) : S(134217729));  // 2^12 + 1, 2^27 + 1
   const V ca = split * a, cb = split * b;
-  const V ah = ca - simd::opaque(ca - a), al = a - ah;
-  const V bh = cb - simd::opaque(cb - b), bl = b - bh;
-  e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  const V ah = opaque(ca - opaque(ca - a)), al = opaque(a - ah);
+  const V bh = opaque(cb - opaque(cb - b)), bl = opaque(b - bh);
+  const V t = opaque(opaque(ah * bh - p) + opaque(ah * bl));
+  e = opaque(opaque(t + opaque(al * bh)) + opaque(al * bl));
 #endif
   return p;
 }
@@ -171,7 +226,7 @@ inline V residual(const V& a, const V& b, const V& c) noexcept {
 #else
   V e;
   const V p = two_prod(a, b, e);
-  return simd::opaque(c - p) - e;
+  return simd::opaque(simd::opaque(c) - p) - e;
 #endif
 }
 template <class V>
@@ -181,23 +236,26 @@ inline V excess(const V& a, const V& b, const V& c) noexcept {
 #else
   V e;
   const V p = two_prod(a, b, e);
-  return simd::opaque(p - c) + e;
+  return simd::opaque(p - simd::opaque(c)) + e;
 #endif
 }
 
 // a + b = s + e exactly (s = a + b rounded). fast_two_sum needs |a| >= |b| (or a = 0);
-// two_sum takes any a, b. Both through opaque, so -ffast-math cannot fold e to 0.
+// two_sum takes any a, b. Under -ffast-math every step and both results are opaque values
+// (simd::opaque), so no reassociation folds e to 0 or merges (a - x) + (b - y) into
+// (a + b) - (x + y), here or where the caller adds s and e to other terms.
 template <class V>
 inline V fast_two_sum(const V& a, const V& b, V& e) noexcept {
-  const V s = a + b;
-  e = b - (simd::opaque(s) - a);
+  const V s = simd::opaque(a + b);
+  e = simd::opaque(b - simd::opaque(s - a));
   return s;
 }
 template <class V>
 inline V two_sum(const V& a, const V& b, V& e) noexcept {
-  const V s = a + b;
-  const V bb = simd::opaque(s) - a;
-  e = (a - simd::opaque(s - bb)) + (b - bb);
+  using simd::opaque;
+  const V s = opaque(a + b);
+  const V bb = opaque(s - a);
+  e = opaque(opaque(a - opaque(s - bb)) + opaque(b - bb));
   return s;
 }
 

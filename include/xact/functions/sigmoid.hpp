@@ -42,7 +42,7 @@ struct sigmoid {
   template <class V>
   static V quotient(const V& x, const V& e, V& rinv) noexcept {
     const V num = simd::select_sign(x, e, V(1));
-    const V q0 = num / (V(1) + e);
+    const V q0 = simd::div(num, V(1) + e);
     rinv = simd::select_sign(x, V(1) - q0, q0);
     return simd::fma(simd::residual(q0, e, num - q0), rinv, q0);
   }
@@ -101,7 +101,7 @@ struct sigmoid {
     const auto ratio = [&](const V& g, V& n, V& rd) {
       V ne;
       n = simd::two_prod(g, e, ne);
-      rd = V(1) / d;
+      rd = simd::div(V(1), d);
       const V q0 = n * rd;
       return simd::fma(simd::fnma(q0, de, simd::residual(q0, d, n) + ne), rd, q0);
     };
