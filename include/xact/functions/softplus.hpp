@@ -244,7 +244,7 @@ class softplus {
     // k as 1 or -0 (not +0: a select against +0 costs GCC an extra mask instruction); -0 adds
     // nothing to any sum below.
     const V k = simd::select(big, V(1), V(-0.0));
-    const V s = f / (V(2) + f);
+    const V s = simd::div(f, V(2) + f);
     const V z = s * s;
     V p;
     if constexpr (sizeof(S) == 4) {
@@ -295,7 +295,7 @@ class softplus {
   template <class V>
   static V grad(const V& x, const V& t, const V& dy) noexcept {
     const V num = simd::select(x > V(0), V(1), t);
-    const V rd = V(1) / (V(1) + t);
+    const V rd = simd::div(V(1), V(1) + t);
 #if XACT_HAS_FMA
     const V n = dy * num;
     const V en = simd::fnma(dy, num, n);  // n - dy num: the rounding error, negated (one fnma)

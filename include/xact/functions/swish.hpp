@@ -181,7 +181,7 @@ struct swish {
   template <class V>
   static V sig_hl(const V& eh, const V& el, const V& th, V& res, V& rcp, V& omq) noexcept {
     const V num = simd::select_sign(th, eh, V(1));
-    const V q0 = num / (V(1) + eh);
+    const V q0 = simd::div(num, V(1) + eh);
     omq = V(1) - q0;
     // el (numl/el - q0) = fnma(q0, el, numl), off the chain of q0's residual.
     const V u = simd::fnma(q0, el, simd::select_sign(th, el, V(0)));
@@ -207,7 +207,7 @@ struct swish {
     const V nl = simd::fma(x, pick(x, el, V(0)), simd::excess(x, numh, nh));
     const V dh = V(1) + eh;
     const V dl = (eh - simd::opaque(dh - V(1))) + el;
-    const V y0 = nh / dh;
+    const V y0 = simd::div(nh, dh);
     const V rcp = simd::fma(eh, V(S(-0x1.e2p-2)), V(S(0x1.e2p-1)));
     const V ex = simd::excess(y0, dh, nh) + simd::excess(y0, dl, nl);
     return simd::fnma(ex, rcp, y0);
@@ -414,7 +414,7 @@ struct swish {
     const V eh = detail::scale2(ph, kf);
     const V h = V(1) + eh;
     const V l = (eh - (h - V(1))) + detail::scale2(pl, kf);
-    const V dh = V(1) / h;
+    const V dh = simd::div(V(1), h);
     V pe;
     const V p = simd::two_prod(dh, h, pe);
     const V dl = (((V(1) - p) - pe) - dh * l) * dh;

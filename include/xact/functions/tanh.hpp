@@ -68,7 +68,7 @@ struct tanh {
   template <class V>
   static V saturating(const V& a) noexcept {
     const V e = math::exp_nonpositive(V(-2) * a);
-    return V(1) - (e + e) / (V(1) + e);
+    return V(1) - simd::div(e + e, V(1) + e);
   }
 
   // Per batch: the polynomial alone, the exp form alone, or both and a select (a batch with
@@ -124,7 +124,7 @@ struct tanh {
     de = simd::fma(V(2) * hh, hl, de);
     V ne;
     const V n = simd::two_prod(dy, simd::select(tiny, e4, e), ne);
-    const V rd = V(1) / d;
+    const V rd = simd::div(V(1), d);
     const V q0 = n * rd;
     V pe;
     const V p = simd::two_prod(q0, d, pe);
