@@ -9,6 +9,7 @@ using Types = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(Simd, Types);
 
 TYPED_TEST(Simd, IsnanMinMaxSelectAgreeWithScalar) {
+  XT_SKIP_IF_FAST_MATH();
   using T = TypeParam;
   using B = xsimd::batch<T>;
   using L = std::numeric_limits<T>;
@@ -41,6 +42,7 @@ namespace {
 // neg_abs is -|a| bit for bit (NaN included: the sign bit set); select_sign picks by the sign
 // of s wherever s is nonzero and not NaN, for the scalar and every lane alike.
 TYPED_TEST(Simd, NegAbsAndSelectSign) {
+  XT_SKIP_IF_FAST_MATH();
   using T = TypeParam;
   using B = xsimd::batch<T>;
   using L = std::numeric_limits<T>;
