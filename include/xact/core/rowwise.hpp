@@ -81,12 +81,12 @@ struct unit_sum {
   V cc = V(0);
   void add(const V& t) noexcept {
     const V n = simd::opaque(s + t);
-    const V r = t - simd::opaque(n - s);
+    const V r = simd::opaque(t - simd::opaque(n - s));
     s = n;
     if constexpr (Exact) {
       const V m = simd::opaque(c + r);
       const V bb = simd::opaque(m - c);
-      cc = cc + ((c - simd::opaque(m - bb)) + (r - bb));
+      cc = cc + (simd::opaque(c - simd::opaque(m - bb)) + simd::opaque(r - bb));
       c = m;
     } else {
       c = c + r;
@@ -99,7 +99,7 @@ template <class V>
 inline void two_sum_into(V& hi, V& lo, const V& v) noexcept {
   const V n = simd::opaque(hi + v);
   const V bb = simd::opaque(n - hi);
-  lo = lo + ((hi - simd::opaque(n - bb)) + (v - bb));
+  lo = lo + (simd::opaque(hi - simd::opaque(n - bb)) + simd::opaque(v - bb));
   hi = n;
 }
 
@@ -147,9 +147,10 @@ struct two_sum_acc {
   V s = V(0);
   V c = V(0);
   void add(const V& t, const V& err) noexcept {
-    const V n = s + t;
-    const V bb = n - s;
-    c = c + (((s - (n - bb)) + (t - bb)) + err);
+    // opaque (a no-op unless -ffast-math): TwoSum's steps as written.
+    const V n = simd::opaque(s + t);
+    const V bb = simd::opaque(n - s);
+    c = c + ((simd::opaque(s - simd::opaque(n - bb)) + simd::opaque(t - bb)) + err);
     s = n;
   }
   compensated_sum<V> value() const noexcept {

@@ -79,10 +79,11 @@ namespace detail {
 // x - c put back: e^(d + e) = e^d (1 + e) to within e^2.
 template <class V>
 inline V exp_shifted(const V& x, const V& c) noexcept {
-  const V d = x - c;
-  // TwoSum(x, -c): exact error of the subtraction whichever operand is larger.
-  const V bb = d - x;
-  V e = (x - (d - bb)) + (-c - bb);
+  // TwoSum(x, -c): exact error of the subtraction whichever operand is larger. opaque (a no-op
+  // unless -ffast-math, see simd.hpp): each step as written, or e would fold to 0.
+  const V d = simd::opaque(x - c);
+  const V bb = simd::opaque(d - x);
+  V e = simd::opaque(x - simd::opaque(d - bb)) + simd::opaque(-c - bb);
   // Not finite: x = -inf (inf - inf), or |x|, |c| near the overflow threshold with d - x
   // overflowing (a row spanning more than the type's range; d <= -max/2 then, e^d = 0): the
   // correction is 0 either way (fuzzing found the second case).
@@ -129,8 +130,9 @@ struct softmax {
       return;
     }
     const W q = W(1) / sum;
+    // opaque (a no-op unless -ffast-math): W(T(q)) must not fold back to q (k[1] = 0).
     k[0] = static_cast<T>(q);
-    k[1] = static_cast<T>(q - static_cast<W>(k[0]));
+    k[1] = static_cast<T>(q - static_cast<W>(simd::opaque(k[0])));
   }
   template <class V>
   V finish(const V& t, const V& /*c*/, const V& k0, const V& k1) const noexcept {
@@ -180,17 +182,17 @@ struct log_softmax {
     // would lose the low bits of s - 1.
     const W l = std::log1p(static_cast<W>(e) + static_cast<W>(el));
     k[0] = static_cast<T>(l);
-    k[1] = static_cast<T>(l - static_cast<W>(k[0]));
+    k[1] = static_cast<T>(l - static_cast<W>(simd::opaque(k[0])));
   }
   // (x - c) - log s with x - c = d + e exactly.
   template <class V>
   V finish(const V& x, const V& c, const V& k0, const V& k1) const noexcept {
-    const V d = x - c;
-    const V bb = d - x;
-    V e = (x - (d - bb)) + (-c - bb);
+    const V d = simd::opaque(x - c);  // opaque: as in exp_shifted
+    const V bb = simd::opaque(d - x);
+    V e = simd::opaque(x - simd::opaque(d - bb)) + simd::opaque(-c - bb);
     // Not finite: x = -inf, or an overflow in d - x (see exp_shifted): no correction.
     e = simd::select(simd::abs(e) < V(std::numeric_limits<simd::scalar_t<V>>::infinity()), e, V(0));
-    return (d - k0) + (e - k1);
+    return simd::opaque(d - k0) + simd::opaque(e - k1);
   }
 
   template <class V>
