@@ -36,7 +36,7 @@ void register_math_ext(double e, double l) {
 }
 
 const bool registered = [] {
-  register_math_ext<float>(1, 1);
+  register_math_ext<float>(1, XT_FAST_MATH_BOUND(1, 2));  // -ffast-math SSE2: 2 (log1p)
   register_math_ext<double>(1, 1);
   return true;
 }();

@@ -18,8 +18,9 @@ void register_tanh(double fwd, double bx, double by) {
 
 // The bounds: what the strided and exhaustive walks assert (README's table).
 const bool registered = [] {
-  register_tanh<float>(2, 2, 2);
-  register_tanh<double>(2, 2, 2);
+  // -ffast-math: backward_from_x 3 (GCC 12 -O3, native and SSE2).
+  register_tanh<float>(2, XT_FAST_MATH_BOUND(2, 3), 2);
+  register_tanh<double>(2, XT_FAST_MATH_BOUND(2, 3), 2);
   return true;
 }();
 
