@@ -113,11 +113,14 @@ struct Register {
   explicit Register(Case<T> c) { registry<T>().push_back(std::move(c)); }
 };
 
-// dy values used by the backward scans: exact, inexact, negative, small.
+// dy values used by the backward scans: exact, inexact, negative, small, and large: a
+// loss-scaled gradient (2^16 times 1.3) and -1e30, which bring a derivative from far below the
+// normal range back into it (dy f'(x) must not be formed from an f' already rounded into the
+// subnormals or to 0).
 template <class T>
 inline T dy_pattern(std::size_t i) {
-  static const T v[4] = {T(1), T(-0.75), T(1.3), T(3.0517578125e-5)};
-  return v[i & 3];
+  static const T v[6] = {T(1), T(-0.75), T(1.3), T(3.0517578125e-5), T(85196.8), T(-1e30)};
+  return v[i % 6];
 }
 
 template <class T>

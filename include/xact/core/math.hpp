@@ -8,6 +8,7 @@
 #pragma once
 
 #include <limits>
+#include <type_traits>
 
 #include "simd.hpp"
 
@@ -55,6 +56,90 @@ template <class V, class I>
 inline V pow2i(const I& k) noexcept {
   using C = exp_constants<simd::scalar_t<V>>;
   return simd::from_bits<V>((k + I(C::bias)) << C::mantissa_bits);
+}
+
+// Integer max/min of k batches or scalars (the exponent arithmetic below).
+template <class I>
+inline I imax(const I& a, const I& b) noexcept {
+  if constexpr (std::is_integral<I>::value) {
+    return a < b ? b : a;
+  } else {
+    return xsimd::max(a, b);
+  }
+}
+// m ? a : b for integer batches or scalars (m from a compare of integers).
+template <class M, class I>
+inline I iselect(const M& m, const I& a, const I& b) noexcept {
+  if constexpr (std::is_integral<I>::value) {
+    return m ? a : b;
+  } else {
+    return xsimd::select(m, a, b);
+  }
+}
+template <class I>
+inline I imin(const I& a, const I& b) noexcept {
+  if constexpr (std::is_integral<I>::value) {
+    return a < b ? a : b;
+  } else {
+    return xsimd::min(a, b);
+  }
+}
+
+// v 2^k rounded once, also where the result is subnormal, without an arithmetic operation whose
+// result is subnormal: on x86 such an operation costs several times a normal one (measured on
+// Zen 3: a multiply rounding into the subnormals ~2.5x the cycles; batches of tiny exp, sigmoid,
+// swish results ran 2-5x slower than normal ones). Per lane, from the exponent e of v (biased)
+// and k:
+//   e + k >= 1 (normal result, or overflow): (v 2^k1) 2^k2 with k = k1 + k2, both powers and the
+//     intermediate normal numbers, the second product rounding once;
+//   e + k <= 0 (subnormal result): u = 1 + |v| 2^(k + bias - 1) rounded once by an fma. u lies in
+//     [1, 2], where the spacing is 2^-M, which is the subnormal spacing 2^(1 - bias - M) scaled
+//     by 2^(bias - 1): u's rounding is the rounding of |v| 2^k to the subnormal grid (ties to
+//     even alike), and u's bits minus 1's are the result's bits (u = 2: the smallest normal).
+//     The fma's exact product may be tiny; its result u is not.
+// The choice between the two is made with integer operations on the bits, so a scalar and a lane
+// agree. Precondition: v a normal number or +-0, or NaN (kept), with |v| < 2^100 (float; 2^900
+// double), and |k| < 2 bias - 2 (a k below 2 - 2 bias may be raised to it where v 2^k rounds to
+// 0 either way: |v| < 2^100). A subnormal v gives v 2^k for k >= 1, else 0 (right for k <= -M-1).
+// Without a hardware fma (SSE2) the u above would round twice: there the two-step product
+// alone (exact, rounding once, at the subnormal cost).
+template <class V>
+XACT_INLINE V scale_rounded(const V& v, const simd::int_t<V>& k) noexcept {
+  using S = simd::scalar_t<V>;
+  using C = exp_constants<S>;
+  using I = simd::int_t<V>;
+  constexpr int M = C::mantissa_bits, B = C::bias;
+#if !XACT_HAS_FMA
+  if constexpr (true) {
+    (void)M;
+    // k clamped where the result is 0 or overflows either way (|v| < 2^100).
+    const I kc = imax(imin(k, I(2 * B - 2)), I(2 - 2 * B));
+    const I k1 = kc >> 1;
+    // opaque: -ffast-math would form 2^k1 2^k2 first.
+    return simd::opaque(v * pow2i<V>(k1)) * pow2i<V>(kc - k1);
+  }
+#endif
+  const I bits = simd::to_bits(v);
+  const I e = (bits >> M) & I(2 * B + 1);
+  const I ek = e + k;  // the result's biased exponent where it is normal
+  // Normal: k raised to 1 - e where the result would be subnormal (that lane is not used), so
+  // that no product is subnormal. opaque: -ffast-math would form 2^k1 2^k2 first.
+  const auto normal = [&] {
+    const I kn = imax(k, I(1) - e);
+    const I k1 = kn >> 1;
+    return simd::opaque(v * pow2i<V>(k1)) * pow2i<V>(kn - k1);
+  };
+  // Subnormal: k lowered to -e where the result is normal (that lane is not used), and not below
+  // 2 - 2 bias (2^(k + bias - 1) stays normal; below, the result rounds to 0 either way).
+  const auto subnormal = [&] {
+    const I ks = imax(imin(k, -e), I(2 - 2 * B));
+    const V u = simd::fma(simd::abs(v), pow2i<V>(ks + I(B - 1)), V(1));
+    return (simd::to_bits(u) - simd::to_bits(V(1))) | (bits & simd::to_bits(V(S(-0.0))));
+  };
+  // A batch of one kind (the common case) computes that one alone: the same bits.
+  if (simd::all(ek < I(1))) return simd::from_bits<V>(subnormal());
+  if (simd::all(ek > I(0))) return normal();
+  return simd::from_bits<V>(iselect(ek < I(1), subnormal(), simd::to_bits(normal())));
 }
 
 // e^r - 1 - r, divided by r^2 (so e^r = 1 + r + r^2 * q) for |r| <= ln2/2 + a little.
@@ -166,23 +251,17 @@ constexpr S exp_normal_limit() noexcept {
   return sizeof(S) == 4 ? S(86.5) : S(705);
 }
 
-// e^x for every x, the general path (see math::exp): clamped, 2^k applied in two steps.
+// e^x for every x, the general path (see math::exp): clamped, 2^k applied by scale_rounded.
 template <class V>
 inline V exp_general(const V& x) noexcept {
   using C = exp_constants<simd::scalar_t<V>>;
-  using I = simd::int_t<V>;
   // xn keeps NaN (x second in min/max); xk drops it. For non-NaN x they are equal.
   const V xn = simd::max(V(C::lo), simd::min(V(C::hi), x));
   const V xk = simd::max(simd::min(x, V(C::hi)), V(C::lo));
   V tk;
   const V p = exp_reduce(xk, xn, tk);
-  const I k = exp_k(tk);
-  // 2^k as 2^k1 * 2^k2, both normal for every k the clamp allows: p * 2^k1 is exact and the
-  // second product rounds once, also when the result is subnormal or overflows.
-  const I k1 = k >> 1;
-  const I k2 = k - k1;
-  // opaque: -ffast-math would otherwise form 2^k1 * 2^k2 first, which overflows.
-  return simd::opaque(p * pow2i<V>(k1)) * pow2i<V>(k2);
+  // p 2^k rounded once, also when the result is subnormal or overflows (p in [0.7, 1.42]).
+  return scale_rounded(p, exp_k(tk));
 }
 
 // e^x for |x| <= exp_normal_limit (precondition): the fast path of math::exp, the general
@@ -192,6 +271,111 @@ inline V exp_normal(const V& x) noexcept {
   V tk;
   const V p = exp_reduce(x, x, tk);
   return exp_scale_normal(p, tk);
+}
+
+template <class S>
+struct exp_split_constants;
+
+template <>
+struct exp_split_constants<float> {
+  static constexpr float log2e = 0x1.715476p+0f;
+  // ln 2 in three pieces: ln2_hi has 13 significant bits, so k * ln2_hi is exact for every
+  // |k| < 2^11 (the whole domain below) even without an fma.
+  static constexpr float ln2_hi = 0x1.62ep-1f;
+  static constexpr float ln2_mid = 0x1.0bfbe8p-15f;
+  static constexpr float ln2_lo = 0x1.cf79acp-40f;
+  static constexpr float round_magic = 0x1.8p23f;
+  static constexpr float lo = -1000.0f;
+};
+
+template <>
+struct exp_split_constants<double> {
+  static constexpr double log2e = 0x1.71547652b82fep+0;
+  // fdlibm's split: ln2_hi has 32 trailing zero bits, k * ln2_hi exact for |k| < 2^20.
+  static constexpr double ln2_hi = 0x1.62e42fee00000p-1;
+  static constexpr double ln2_mid = 0x1.a39ef35793c76p-33;
+  static constexpr double ln2_lo = 0.0;
+  static constexpr double round_magic = 0x1.8p52;
+  static constexpr double lo = -1500.0;
+};
+
+// e^x = (hi + lo) * 2^kf for x in [-1000, 0] (float) / [-1500, 0] (double); x is clamped to
+// that domain (callers clamp tighter). hi + lo is within about 0.3 ulp of e^r (r = x - k ln2,
+// |r| <= ln2/2), hi in [0.7, 1.42], |lo| <= ulp(hi). kf is an integer-valued V. NaN flows
+// into hi and lo; kf is then computed from the clamp (never NaN).
+template <class V>
+inline V exp_split(const V& x, V& lo, V& kf) noexcept {
+  using C = exp_split_constants<simd::scalar_t<V>>;
+  // xn keeps NaN (x second); xk drops it so that kf is always a finite integer.
+  const V xn = simd::max(V(C::lo), simd::min(V(0), x));
+  const V xk = simd::max(simd::min(x, V(0)), V(C::lo));
+  kf = simd::fma(xk, V(C::log2e), V(C::round_magic)) - V(C::round_magic);
+  V r = simd::fma(-kf, V(C::ln2_hi), xn);  // exact
+  r = simd::fma(-kf, V(C::ln2_mid), r);
+  if constexpr (C::ln2_lo != 0) r = simd::fma(-kf, V(C::ln2_lo), r);
+  // e^r = 1 + r + w, w = r^2 q(r) (math::exp's polynomial), summed as hi + lo without the
+  // rounding of 1 + (r + w): only w's own rounding (|w| <= 0.07) and r's are left.
+  const V w = (r * r) * math::detail::exp_poly_q(r);
+  const V s = r + w;
+  const V sl = (r - s) + w;  // Fast2Sum: |r| >= |w|
+  const V hi = V(1) + s;
+  lo = ((V(1) - hi) + s) + sl;  // Fast2Sum: 1 >= |s|
+  return hi;
+}
+
+// v * 2^kf rounded once (also into the subnormals: scale_rounded, whose preconditions apply),
+// for integer-valued kf.
+template <class V>
+inline V scale2(const V& v, const V& kf) noexcept {
+  using C = exp_split_constants<simd::scalar_t<V>>;
+  using I = simd::int_t<V>;
+  const I k = simd::to_bits(kf + V(C::round_magic)) - simd::to_bits(V(C::round_magic));
+  return scale_rounded(v, k);
+}
+
+// dy (vh + vl) 2^k rounded once more after the product's own rounding (<= 1/2 ulp of the
+// product, then scale_rounded's rounding: about 1 ulp in all, also in the subnormals), for every
+// dy (0, subnormal, huge, +-inf, NaN) and vh + vl with |vh| in [2^-8, 2^12] (vl below ulp(vh)),
+// k an integer-valued V with |k| < 2^20. The derivative tails (sigmoid, tanh, softplus, swish,
+// x_min_exp backward where f'(x) is below the normal range): dy f'(x) is formed with f'(x) as a
+// significand and an exponent, so neither a subnormal f'(x) nor a huge dy loses what the product
+// keeps (loss-scaled gradients: dy = 2^16 g and f'(x) ~ 2^-140 give a normal dx), and nothing
+// subnormal is computed on the way.
+// With Low = false, vl is taken as 0 (not read); k an integer batch (or scalar), |k| < 2^20.
+template <bool Low, class V>
+XACT_INLINE V mul_scaled_k(const V& dy, const V& vh, const V& vl,
+                           const simd::int_t<V>& k) noexcept {
+  using S = simd::scalar_t<V>;
+  using C = exp_constants<S>;
+  using I = simd::int_t<V>;
+  constexpr int M = C::mantissa_bits, B = C::bias;
+  const auto prod = [&](const V& a) { return Low ? simd::fma(a, vh, a * vl) : a * vh; };
+  // Every |dy| in [2^-60, 2^60] (the common case; NaN excluded): dy (vh + vl) is a normal
+  // number, scaled as it is (a k far below the range is scale_rounded's to clamp). The bits of
+  // the general steps below (which scale it by 2^-j first).
+  const V ady = simd::abs(dy);
+  if (simd::all((ady >= V(S(0x1p-60))) & (ady <= V(S(0x1p60)))))
+    return scale_rounded(prod(dy), imin(k, I(2 * B - 3)));
+  const I emask = I(2 * B + 1) << M;
+  // dy = m 2^j, |m| in [1, 2): a subnormal dy (or 0) is first scaled by 2^(M + 2) (exact).
+  const auto sub = (simd::to_bits(dy) & emask) == I(0);
+  const I up = iselect(sub, I(M + 2), I(0));
+  const V d = dy * simd::from_bits<V>((up + I(B)) << M);
+  const I db = simd::to_bits(d);
+  const I j = ((db & emask) >> M) - I(B) - up;
+  const V m = simd::from_bits<V>((db & ~emask) | (I(B) << M));
+  // k + j, kept where scale_rounded's results are decided (beyond, 0 or overflow either way).
+  const I kk = imax(imin(k + j, I(2 * B - 3)), I(3 - 2 * B));
+  const V r = scale_rounded(prod(m), kk);
+  // dy = +-inf or NaN: the plain product (+-inf, or NaN).
+  return simd::select(ady <= V(std::numeric_limits<S>::max()), r, dy * (Low ? vh + vl : vh));
+}
+// k as an integer-valued V (exp_split's kf).
+template <class V>
+inline V mul_scaled(const V& dy, const V& vh, const V& vl, const V& kf) noexcept {
+  using S = simd::scalar_t<V>;
+  const V magic = V(exp_split_constants<S>::round_magic);
+  return mul_scaled_k<true>(dy, vh, vl, simd::to_bits(kf + magic) - simd::to_bits(magic));
 }
 
 }  // namespace detail
@@ -240,11 +424,7 @@ inline V exp_scaled(const V& x) noexcept {
     const V xn = simd::max(lo, simd::min(V(C::hi), x));
     const V xk = simd::max(simd::min(x, V(C::hi)), lo);
     const V p = detail::exp_reduce(xk, xn, tk);
-    const I k = detail::exp_k(tk) + I(N);
-    const I k1 = k >> 1;
-    const I k2 = k - k1;
-    // opaque: -ffast-math would otherwise form 2^k1 * 2^k2 first, which overflows.
-    return simd::opaque(p * detail::pow2i<V>(k1)) * detail::pow2i<V>(k2);
+    return detail::scale_rounded(p, detail::exp_k(tk) + I(N));
   }
   const V p = detail::exp_reduce(x, x, tk);
   return detail::exp_scale_normal(p * V(S(1 << N)), tk);

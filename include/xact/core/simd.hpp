@@ -45,6 +45,20 @@
 #define XACT_HAS_FMA 0
 #endif
 
+// The rare paths of a kernel (a batch with a lane beyond the fast path's range: tiny results,
+// NaN, huge arguments) are kept out of line (XACT_COLD), so that their constants and
+// temporaries do not crowd the registers of the loop that calls the fast path; the helpers
+// those paths call are inlined into them (XACT_INLINE: GCC otherwise kept scale_rounded out of
+// line, each call storing and reloading its batches, about half the time of a tiny-result
+// batch). Not "cold": GCC then optimizes the path for size and inlines nothing into it.
+#if defined(__GNUC__) || defined(__clang__)
+#define XACT_COLD __attribute__((noinline))
+#define XACT_INLINE inline __attribute__((always_inline))
+#else
+#define XACT_COLD
+#define XACT_INLINE inline
+#endif
+
 namespace xact {
 namespace simd {
 

@@ -70,14 +70,19 @@ class softplus {
 
   template <class V>
   V backward_from_x(const V& x, const V& dy) const noexcept {
-    const auto& p = params<simd::scalar_t<V>>();
+    using S = simd::scalar_t<V>;
+    const auto& p = params<S>();
+    const V lim = V(-math::detail::exp_normal_limit<S>());
     if (p.unit) {
-      const V t = math::exp_nonpositive(simd::neg_abs(x));
+      const V a = simd::neg_abs(x);
+      if (!simd::all(a >= lim)) return backward_general(x, dy, a, V(0));
+      const V t = math::detail::exp_normal(a);
       return simd::select(x > V(p.thr), dy, grad(x, t, dy));
     }
     const V b = V(p.b);
     V al;
     const V a = neg_abs_z(b, x, al);
+    if (!simd::all(a >= lim)) return backward_general(x, dy, a, al);
     const V t = exp_dw(a, al);
     return simd::select(b * x > V(p.thr), dy, grad(x, t, dy));
   }
@@ -125,7 +130,12 @@ class softplus {
   template <class V>
   V forward_unit(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
-    const V t = math::exp_nonpositive(simd::neg_abs(x));
+    const V a = simd::neg_abs(x);
+    const V t = math::exp_nonpositive(a);
+    // Every lane with t below the normal range (a batch of tiny results): log1p(t) = t (what
+    // log1p01 gives there, bit for bit), without its arithmetic on subnormals.
+    if (simd::all(a < V(sigmoid_cut<S>())))
+      return simd::select(x > V(params<S>().cut), x, simd::max(x, V(0)) + t);
     V lo;
     const V l = log1p01<false>(t, lo);
     // max(x, 0) is 0 for NaN x: the NaN comes through l.
@@ -141,6 +151,9 @@ class softplus {
     const V ib = V(p.ib);
     V al;
     const V a = neg_abs_z(b, x, al);
+    // Every lane beyond exp's normal range: tiny() decides them all (below).
+    if (simd::all(a < V(-math::detail::exp_normal_limit<S>())))
+      return simd::select(b * x > V(p.cut), x, tiny(x, a, al, x));
     const V t = exp_dw(a, al);
     V ll;
     const V lh = log1p01<true>(t, ll);
@@ -189,7 +202,6 @@ class softplus {
   static V exp_dw(const V& a, const V& al) noexcept {
     using S = simd::scalar_t<V>;
     using C = math::detail::exp_constants<S>;
-    using I = simd::int_t<V>;
     if (simd::all(a >= V(-math::detail::exp_normal_limit<S>()))) {
       V tk;
       const V p = reduce(a, a, al, tk);
@@ -202,11 +214,8 @@ class softplus {
     const V l = simd::select(a >= V(C::lo), al, V(0));
     V tk;
     const V p = reduce(xk, xn, l, tk);
-    const I k = math::detail::exp_k(tk);
-    const I k1 = k >> 1;
-    const I k2 = k - k1;
-    // opaque: -ffast-math would otherwise form 2^k1 * 2^k2 first, which overflows.
-    return simd::opaque(p * math::detail::pow2i<V>(k1)) * math::detail::pow2i<V>(k2);
+    // p 2^k rounded once, also into the subnormals (without subnormal arithmetic).
+    return math::detail::scale_rounded(p, math::detail::exp_k(tk));
   }
 
   template <class V>
@@ -292,6 +301,36 @@ class softplus {
   // rounded reciprocal; n - q0 is exact (Sterbenz: n/2 <= q0 <= n), so the residual against the
   // exact 1 + t, n + ne - q0 - q0 t, rounds once; one correction scaled by the reciprocal.
   // dy = +-inf: the error terms are NaN, the quotient itself (+-inf or NaN) is the answer.
+  // A batch with a lane beyond exp's normal range (or NaN): the lanes with beta x below
+  // ln(smallest normal), where sigmoid(beta x) = e^(a + al) (1 - e^..) is below the normal
+  // range, take dy e^(a + al) with e^(a + al) as a significand and an exponent
+  // (math::detail::mul_scaled): not rounded into the subnormals before dy scales it (a
+  // loss-scaled dy keeps a normal dx there), nothing subnormal computed; the factor is 1 to
+  // 2^-125 (2^-1021). At x = -inf sigmoid is 0: dy * 0. The other lanes as the fast path.
+  template <class V>
+  XACT_COLD V backward_general(const V& x, const V& dy, const V& a, const V& al) const noexcept {
+    using S = simd::scalar_t<V>;
+    const auto& p = params<S>();
+    const V b = V(p.b);
+    const auto tail = (x < V(0)) & (a < V(sigmoid_cut<S>()));
+    V pl, kf;
+    const V ph = math::detail::exp_split(a, pl, kf);
+    // al only where a is not clamped (beyond, Dekker's product without an fma may have
+    // overflowed: al inf or NaN, and e^a is 0 to any dy there anyway).
+    const V alc = simd::select(a >= V(math::detail::exp_split_constants<S>::lo), al, V(0));
+    V r = math::detail::mul_scaled(dy, ph, p.unit ? pl : simd::fma(ph, alc, pl), kf);
+    r = simd::select(x == V(-std::numeric_limits<S>::infinity()), dy * V(0), r);
+    if (simd::all(tail)) return r;
+    const V t = p.unit ? math::detail::exp_general(a) : exp_dw(a, al);
+    const V g = simd::select((p.unit ? x : b * x) > V(p.thr), dy, grad(x, t, dy));
+    return simd::select(tail, r, g);
+  }
+  // ln(smallest normal) rounded down: below, e^z is subnormal.
+  template <class S>
+  static constexpr S sigmoid_cut() noexcept {
+    return sizeof(S) == 4 ? S(-87.5) : S(-708.5);
+  }
+
   template <class V>
   static V grad(const V& x, const V& t, const V& dy) noexcept {
     const V num = simd::select(x > V(0), V(1), t);

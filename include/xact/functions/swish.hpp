@@ -20,21 +20,23 @@
 //   Otherwise (a lane beyond, inf, NaN) the general path computes the same for the lanes in
 //   range and, beyond: y = x for t > 64 (e < 2^-92 is below half an ulp), and for t < -64,
 //   y = x e^t (1/(1 + e) = 1 to 2^-92) formed on e's mantissa (e = (hi + lo) 2^k,
-//   detail::exp_split), rounded once, then scaled by 2^k in two steps: a result that is normal
-//   is never built from a subnormal e (swish(-100) = -3.7e-42 in float, full accuracy), down
-//   into the subnormals. |x| >= 2^64 (2^512) is pre-scaled there so that x e^-|t| stays exact
-//   when beta is tiny. The derivative beyond: 1 for t > 64, e^t (1 + t) for t < -64.
-//   Flush-to-zero / denormals-are-zero (MXCSR): the fast path's limit keeps e's error terms
-//   (el, Dekker's halves without an fma) and the result's (~2^-24 of y) normal for |beta| up to
-//   ~5e4 (float) / 4e16 (double), so a normal result keeps its bound in these modes too (tests:
-//   test_swish FlushToZero*, test_denormals); with a larger |beta| a result below 2^-100
-//   (2^-960) may lose its correction in these modes (~1 ulp more).
+//   detail::exp_split), rounded once, then scaled by 2^k (math::detail::scale_rounded, no
+//   subnormal arithmetic): a result that is normal is never built from a subnormal e
+//   (swish(-100) = -3.7e-42 in float, full accuracy), down into the subnormals. |x| >= 2^64 (2^512)
+//   is pre-scaled there so that x e^-|t| stays exact when beta is tiny. The derivative beyond: 1
+//   for t > 64, e^t (1 + t) for t < -64. Flush-to-zero / denormals-are-zero (MXCSR): the fast
+//   path's limit keeps e's error terms (el, Dekker's halves without an fma) and the result's
+//   (~2^-24 of y) normal for |beta| up to ~5e4 (float) / 4e16 (double), so a normal result keeps
+//   its bound in these modes too (tests: test_swish FlushToZero*, test_denormals); with a larger
+//   |beta| a result below 2^-100 (2^-960) may lose its correction in these modes (~1 ulp more).
 //   Values: swish(-inf) = -0 (beta > 0), swish(+inf) = +inf, swish(+-0) = +-0, NaN propagates;
 //   f'(+inf) = 1, f'(-inf) = 0 (beta > 0); beta = 0 gives x/2 everywhere, infinities
 //   included; beta < 0 mirrors the curve (swish(+inf) = +0, swish(-inf) = -inf).
-//   Below |t| ~ 150 (float) / 1100 (double) the derivative factors f' and x^2 s(1 - s) are
-//   formed as values, so they flush to 0 where they fall below the smallest subnormal (then dy f'
-//   is 0 even for a huge dy).
+//   The backward's tail (t < -64) keeps f' as a significand and an exponent and rounds dy f'
+//   once (math::detail::mul_scaled): a large dy (loss scaling) brings an f' from far below the
+//   normal range back into it with full accuracy. The d(beta) factor x^2 s(1 - s) is formed as
+//   a value below |t| ~ 150 (float) / 1100 (double), so it flushes to 0 where it falls below the
+//   smallest subnormal (then its dy term is 0 even for a huge dy).
 //   Error (strict ULP, exhaustive float walk / sampled doubles; bounds registered in
 //   tests/test_swish.cpp): beta = 1: forward float 1, double 1; backward_from_x float 2,
 //   double 2.
@@ -215,7 +217,7 @@ struct swish {
 
   // The general path: any x, bit for bit the fast path's result where |t| <= lim.
   template <class V>
-  V forward_general(const V& x) const noexcept {
+  XACT_COLD V forward_general(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
     constexpr bool F = sizeof(S) == 4;
     if (beta == 0) return x * V(S(0.5));  // the fast path's result for every finite x, too
@@ -228,17 +230,6 @@ struct swish {
     const V bl = blog2e<V>();
     const V xni = simd::select(in, xn, V(0)), ai = simd::select(in, a, V(0));
     const V ali = simd::select(in, al, V(0));
-    V core = forward_core(x, xni, bl, ai, ali);
-#if !XACT_HAS_FMA
-    {
-      // Dekker's product in fma_exact needs |x| < 2^100 (2^900): scaled by 2^-64 and back
-      // (exact: the result is normal, |x q0| >= 2^36 e^-lim / 2).
-      const auto huge = simd::abs(x) > V(F ? S(0x1p100) : S(0x1p900));
-      const V xs = x * simd::select(huge, V(S(0x1p-64)), V(1));
-      const V hc = forward_core(xs, xni, bl, ai, ali);
-      core = simd::select(huge, hc * V(S(0x1p64)), core);
-    }
-#endif
     // t < -lim: x e^t, e^t = (ph + pl) 2^kf. |x| >= big is scaled by 2^-sh (exact) before it
     // multiplies e's mantissa. Where x e^-|t| < 2^-151 for sure: |x| < 2^64 and |t| > 150, or
     // any x and |t| > 194 (float); 1102 and 1458 for double: a is clamped there, which keeps k
@@ -257,7 +248,21 @@ struct swish {
     nl = simd::fma(xs, pl, nl);
     const V tail = detail::scale2(nh + nl, kf + simd::select(isbig, V(F ? S(120) : S(1000)), V(0)));
     // t > lim: x (1 - e) rounds to x. NaN: pos is false, tail is NaN.
-    return simd::select(in, core, simd::select(pos, x, tail));
+    const V out = simd::select(pos, x, tail);
+    // No lane in range (a batch of tiny or saturated results): the core skipped.
+    if (!simd::any(in)) return out;
+    V core = forward_core(x, xni, bl, ai, ali);
+#if !XACT_HAS_FMA
+    {
+      // Dekker's product in fma_exact needs |x| < 2^100 (2^900): scaled by 2^-64 and back
+      // (exact: the result is normal, |x q0| >= 2^36 e^-lim / 2).
+      const auto huge = simd::abs(x) > V(F ? S(0x1p100) : S(0x1p900));
+      const V xs = x * simd::select(huge, V(S(0x1p-64)), V(1));
+      const V hc = forward_core(xs, xni, bl, ai, ali);
+      core = simd::select(huge, hc * V(S(0x1p64)), core);
+    }
+#endif
+    return simd::select(in, core, out);
   }
 
  public:
@@ -365,9 +370,9 @@ struct swish {
     return simd::select(far, f, phi_near_zero(th, tl));
   }
 
-  // f' for any x, bit for bit derivative_core's where |t| <= lim.
+  // dy f' for any x, bit for bit dy times derivative_core's where |t| <= lim.
   template <class V>
-  V derivative_general(const V& x) const noexcept {
+  XACT_COLD V backward_general(const V& x, const V& dy) const noexcept {
     using S = simd::scalar_t<V>;
     constexpr bool F = sizeof(S) == 4;
     const V xc = simd::max(V(std::numeric_limits<S>::lowest()),
@@ -376,13 +381,12 @@ struct swish {
     V xn, a, al;
     split_t(xc, xn, a, al);
     const auto in = a >= V(-lim<V>());
-    const V ai = simd::select(in, a, V(0)), ali = simd::select(in, al, V(0));
-    V th, tl;
-    signed_t(simd::select(in, xc, V(0)), ai, ali, th, tl);
-    const V core = derivative_core(th, tl, simd::select(in, xn, V(0)), blog2e<V>(), ai, ali);
-    // t < -lim: f' = e^t (1 + t) (relative 2^-92), as a value (0 beyond 150 / 1100: below
-    // the smallest subnormal); 1 + a is exact (a <= -2).
-    const V lo = V(F ? S(-150) : S(-1100));
+    // t < -lim: f' = e^t (1 + t) (relative 2^-92) as a significand and an exponent, and dy
+    // times it rounded once (math::detail::mul_scaled): not rounded into the subnormals before
+    // dy scales it (a loss-scaled dy keeps a normal dx there), nothing subnormal computed. Down
+    // to t = -200 (-1500 double): below, dy f' is 0 even for the largest dy. 1 + a is exact
+    // (a <= -2). At x = +-inf on that side f' is 0: dy * 0.
+    const V lo = V(F ? S(-200) : S(-1500));
     const V at = simd::max(lo, a);  // keeps NaN
     const V alt = simd::select(a >= lo, al, V(0));
     V pl, kf;
@@ -391,9 +395,16 @@ struct swish {
     const V u = (V(1) + at) + alt;
     V dl;
     const V dh = simd::two_prod(ph, u, dl);
-    const V tail = detail::scale2(dh + simd::fma(pl, u, dl), kf);
-    // t > lim: f' = 1 (to 2^-111). NaN: pos is false, tail is NaN.
-    return simd::select(in, core, simd::select(pos, V(1), tail));
+    V tail = math::detail::mul_scaled(dy, dh, simd::fma(pl, u, dl), kf);
+    tail = simd::select(simd::abs(x) == V(std::numeric_limits<S>::infinity()), dy * V(0), tail);
+    // t > lim: f' = 1 (to 2^-111): dy. NaN: pos is false, tail is NaN.
+    const V out = simd::select(pos, dy, tail);
+    if (!simd::any(in)) return out;
+    const V ai = simd::select(in, a, V(0)), ali = simd::select(in, al, V(0));
+    V th, tl;
+    signed_t(simd::select(in, xc, V(0)), ai, ali, th, tl);
+    const V core = derivative_core(th, tl, simd::select(in, xn, V(0)), blog2e<V>(), ai, ali);
+    return simd::select(in, dy * core, out);
   }
 
   // x s(1 - s) as a value (for the parameter gradient), from x only: x (ph + pl) 2^k D^2,
@@ -430,7 +441,7 @@ struct swish {
     if (!simd::all(a >= V(-lim<V>()))) {
       using S = simd::scalar_t<V>;
       if (beta == 0) return dy * V(S(0.5));  // the fast path's result for every finite x, too
-      return dy * derivative_general(x);
+      return backward_general(x, dy);
     }
     V th, tl;
     signed_t(x, a, al, th, tl);

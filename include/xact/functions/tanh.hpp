@@ -18,6 +18,8 @@
 //   fma). The same in the baseline (SSE2, no fma) build on the strided walk.
 #pragma once
 
+#include <limits>
+
 #include "../core/math.hpp"
 
 namespace xact {
@@ -111,6 +113,34 @@ struct tanh {
   template <class V>
   V backward_from_x(const V& x, const V& dy) const noexcept {
     using S = simd::scalar_t<V>;
+    const V w = V(-2) * simd::abs(x);
+    // A lane where 4e is below the normal range (|x| > 44.4 float, 354.5 double), or NaN.
+    if (!simd::all(w >= V(sizeof(S) == 4 ? S(-88.5) : S(-709.5)))) return backward_general(x, dy);
+    return backward_core(x, dy);
+  }
+
+ private:
+  // Where 4e = 4 e^-2|x| is below the normal range: dy 4e (the factor 1 / (1 + e)^2 is 1 to
+  // 2^-125 / 2^-1021) with 4e as a significand and an exponent (math::detail::mul_scaled): not
+  // rounded into the subnormals before dy scales it (a loss-scaled dy keeps a normal dx there;
+  // at |x| = 50, dy = 2^16 it was rounded to 0), nothing subnormal computed. At x = +-inf the
+  // derivative is 0: dy * 0. The other lanes as backward_core.
+  template <class V>
+  XACT_COLD V backward_general(const V& x, const V& dy) const noexcept {
+    using S = simd::scalar_t<V>;
+    const V w = V(-2) * simd::abs(x);
+    const auto tail = w < V(sizeof(S) == 4 ? S(-88.5) : S(-709.5));
+    V pl, kf;
+    const V ph = math::detail::exp_split(w, pl, kf);
+    V r = math::detail::mul_scaled(dy, ph, pl, kf + V(2));
+    r = simd::select(w == V(-std::numeric_limits<S>::infinity()), dy * V(0), r);
+    if (simd::all(tail)) return r;
+    return simd::select(tail, r, backward_core(x, dy));
+  }
+
+  template <class V>
+  V backward_core(const V& x, const V& dy) const noexcept {
+    using S = simd::scalar_t<V>;
     const V e4 = math::exp_scaled<2>(V(-2) * simd::abs(x));
     const V e = V(0.25) * e4;
     const auto tiny = e4 < V(sizeof(S) == 4 ? S(0x1p-100f) : S(0x1p-1000));
@@ -132,6 +162,7 @@ struct tanh {
     return simd::fma(res, rd, q0);
   }
 
+ public:
   template <class T>
   T operator()(T x) const noexcept {
     return forward(x);

@@ -11,10 +11,14 @@
 //   Two paths per batch, bit-identical where both apply: when every lane has x >= -85 (float) /
 //   -700 (double), the results are normal (or k = 0) and 2^k is applied once, exactly (no
 //   clamps); otherwise (a lane below, or NaN) the general path computes those lanes the same way
-//   and the others with e^x split as (hi + lo) 2^k (detail::exp_split) and 2^k applied in two
-//   steps (scale2), down into the subnormals.
+//   and the others with e^x split as (hi + lo) 2^k (detail::exp_split) and 2^k applied once
+//   at the end (scale2 / math::detail::scale_rounded), down into the subnormals without any
+//   subnormal arithmetic (several times slower on x86).
 //   The derivative at 0 is 1 from both sides (f is C1). The backward forms the factor
-//   e^x (1 + x) as a value (subnormal when below 2^-126 / 2^-1022) and then multiplies by dy.
+//   e^x (1 + x) as a value where it is a normal number and multiplies by dy; below -85 (-700)
+//   it keeps the factor as a significand and an exponent and rounds dy times it once
+//   (math::detail::mul_scaled): a large dy (loss scaling) brings a factor from far below the
+//   normal range back into it, and the result keeps its accuracy.
 //   Values: y(-inf) = -0, y(+inf) = +inf, y(-0) = -0, NaN propagates; dx(-inf) = dy * -0,
 //   dx(+inf) = dy.
 //   Error (strict ULP, exhaustive float walk / sampled doubles): see README; the bounds are
@@ -22,73 +26,17 @@
 //   double 2.
 #pragma once
 
+#include <limits>
+
 #include "../core/math.hpp"
 
 namespace xact {
 namespace detail {
 
-template <class S>
-struct exp_split_constants;
-
-template <>
-struct exp_split_constants<float> {
-  static constexpr float log2e = 0x1.715476p+0f;
-  // ln 2 in three pieces: ln2_hi has 13 significant bits, so k * ln2_hi is exact for every
-  // |k| < 2^11 (the whole domain below) even without an fma.
-  static constexpr float ln2_hi = 0x1.62ep-1f;
-  static constexpr float ln2_mid = 0x1.0bfbe8p-15f;
-  static constexpr float ln2_lo = 0x1.cf79acp-40f;
-  static constexpr float round_magic = 0x1.8p23f;
-  static constexpr float lo = -1000.0f;
-};
-
-template <>
-struct exp_split_constants<double> {
-  static constexpr double log2e = 0x1.71547652b82fep+0;
-  // fdlibm's split: ln2_hi has 32 trailing zero bits, k * ln2_hi exact for |k| < 2^20.
-  static constexpr double ln2_hi = 0x1.62e42fee00000p-1;
-  static constexpr double ln2_mid = 0x1.a39ef35793c76p-33;
-  static constexpr double ln2_lo = 0.0;
-  static constexpr double round_magic = 0x1.8p52;
-  static constexpr double lo = -1500.0;
-};
-
-// e^x = (hi + lo) * 2^kf for x in [-1000, 0] (float) / [-1500, 0] (double); x is clamped to
-// that domain (callers clamp tighter). hi + lo is within about 0.3 ulp of e^r (r = x - k ln2,
-// |r| <= ln2/2), hi in [0.7, 1.42], |lo| <= ulp(hi). kf is an integer-valued V. NaN flows
-// into hi and lo; kf is then computed from the clamp (never NaN).
-template <class V>
-inline V exp_split(const V& x, V& lo, V& kf) noexcept {
-  using C = exp_split_constants<simd::scalar_t<V>>;
-  // xn keeps NaN (x second); xk drops it so that kf is always a finite integer.
-  const V xn = simd::max(V(C::lo), simd::min(V(0), x));
-  const V xk = simd::max(simd::min(x, V(0)), V(C::lo));
-  kf = simd::fma(xk, V(C::log2e), V(C::round_magic)) - V(C::round_magic);
-  V r = simd::fma(-kf, V(C::ln2_hi), xn);  // exact
-  r = simd::fma(-kf, V(C::ln2_mid), r);
-  if constexpr (C::ln2_lo != 0) r = simd::fma(-kf, V(C::ln2_lo), r);
-  // e^r = 1 + r + w, w = r^2 q(r) (math::exp's polynomial), summed as hi + lo without the
-  // rounding of 1 + (r + w): only w's own rounding (|w| <= 0.07) and r's are left.
-  const V w = (r * r) * math::detail::exp_poly_q(r);
-  const V s = r + w;
-  const V sl = (r - s) + w;  // Fast2Sum: |r| >= |w|
-  const V hi = V(1) + s;
-  lo = ((V(1) - hi) + s) + sl;  // Fast2Sum: 1 >= |s|
-  return hi;
-}
-
-// v * 2^kf for integer-valued kf in [-252, 254] (float) / [-2044, 2046] (double), as two
-// normal powers of two: v 2^k1 is exact when normal and the second product rounds once (also
-// into the subnormals).
-template <class V>
-inline V scale2(const V& v, const V& kf) noexcept {
-  using C = exp_split_constants<simd::scalar_t<V>>;
-  using I = simd::int_t<V>;
-  const I k = simd::to_bits(kf + V(C::round_magic)) - simd::to_bits(V(C::round_magic));
-  const I k1 = k >> 1;
-  const I k2 = k - k1;
-  return (v * math::detail::pow2i<V>(k1)) * math::detail::pow2i<V>(k2);
-}
+// exp_split and scale2 live in math.hpp (math::detail): sigmoid's, tanh's and softplus's
+// derivative tails use them too.
+using math::detail::exp_split;
+using math::detail::scale2;
 
 // math::detail::exp_poly_q's polynomial (the Taylor coefficients 1/n!: e^r = 1 + r + r^2 q(r)),
 // evaluated in Estrin's scheme: the same operation count as Horner's, about half the latency
@@ -158,9 +106,9 @@ inline V pow2k(const V& tk) noexcept {
 }  // namespace detail
 
 struct x_min_exp {
-  // Below lo, |x| e^x < 2^-151 (float: 112 e^-112 ~ 5e-47) / 2^-1076 (double): the result
-  // rounds to -0 and the derivative factor to 0, so clamping x there loses nothing and keeps
-  // k >= -162 / -1097 (scale2's range).
+  // Below lo, |x| e^x < 2^-151 (float: 112 e^-112 ~ 5e-47) / 2^-1076 (double): the forward's
+  // result rounds to -0, so clamping x there loses nothing. (The backward clamps lower: dy
+  // scales its factor.)
   template <class V>
   static V lo() noexcept {
     return V(sizeof(simd::scalar_t<V>) == 4 ? simd::scalar_t<V>(-112) : simd::scalar_t<V>(-760));
@@ -206,45 +154,57 @@ struct x_min_exp {
   template <class V>
   static V factor_fast(const V& xm) noexcept {
     V tk;
+    const V d = factor_mantissa(xm, tk);  // sets tk
+    return d * detail::pow2k(tk);
+  }
+  // (1 + s)(uh + ul) = uh + [uh s + ul (1 + s)]: one rounding of the sum; e^xm (1 + xm) is that
+  // times 2^k (k in tk). Valid for xm in [-170, 0] (float: |k| < 2^8, so that k ln2_hi is
+  // exact also without an fma) / [-1500, 0] (double).
+  template <class V>
+  static V factor_mantissa(const V& xm, V& tk) noexcept {
     const V s = detail::exp_fast_s(xm, tk);
     const V uh = V(1) + xm;
     const V ul = xm - simd::opaque(uh - V(1));
-    // (1 + s)(uh + ul) = uh + [uh s + ul (1 + s)]: one rounding of the sum.
-    const V d = simd::fma(uh, s, simd::fma(ul, s, ul)) + uh;
-    return d * detail::pow2k(tk);
+    return simd::fma(uh, s, simd::fma(ul, s, ul)) + uh;
   }
 
   template <class V>
-  V forward_general(const V& x) const noexcept {
-    const auto fast = x >= -fast_lim<V>();
-    const V xf = simd::select(fast, simd::min(x, V(0)), V(0));
+  XACT_COLD V forward_general(const V& x) const noexcept {
+    // The fast formula with x clamped at lo (k >= -162) and 2^k applied by scale_rounded: the
+    // same bits where the fast path applies (2^k exact there), and below it the product rounded
+    // once more into the subnormals, without subnormal arithmetic. k comes from the clamp
+    // without NaN (no garbage exponent); a NaN x is returned as it is.
+    const V xm = simd::max(lo<V>(), simd::min(x, V(0)));
     V tk;
-    const V s = detail::exp_fast_s(xf, tk);
-    const V yf = math::detail::exp_scale_normal(simd::fma(xf, s, xf), tk);
-    // x < -fast_lim (or NaN): e^x split as (hi + lo) 2^k, the product formed on the mantissa
-    // and rounded once, then scaled in two steps (also into the subnormals).
-    const V xm = simd::max(lo<V>(), simd::min(V(0), x));  // keeps NaN (x second)
-    V pl, kf;
-    const V ph = detail::exp_split(xm, pl, kf);
-    V nl;
-    const V nh = simd::two_prod(xm, ph, nl);
-    const V slow = detail::scale2(nh + simd::fma(xm, pl, nl), kf);
-    return simd::select(x >= V(0), x, simd::select(fast, yf, slow));
+    const V s = detail::exp_fast_s(xm, tk);
+    const V y = math::detail::scale_rounded(simd::fma(xm, s, xm), math::detail::exp_k(tk));
+    return simd::select(x < V(0), y, x);  // x >= 0 (-0 too) and NaN: x
   }
 
   template <class V>
-  V backward_general(const V& x, const V& dy) const noexcept {
+  XACT_COLD V backward_general(const V& x, const V& dy) const noexcept {
+    using S = simd::scalar_t<V>;
+    using math::detail::mul_scaled_k;
     const auto fast = x >= -fast_lim<V>();
-    const V df = factor_fast(simd::select(fast, simd::min(x, V(0)), V(0)));
-    const V xm = simd::max(lo<V>(), simd::min(V(0), x));
-    V pl, kf;
-    const V ph = detail::exp_split(xm, pl, kf);
-    // 1 + x is exact here (x < -2); e^x (1 + x) on the mantissa, rounded once, then scaled.
-    const V uh = V(1) + xm;
-    V el;
-    const V eh = simd::two_prod(ph, uh, el);
-    const V slow = detail::scale2(eh + simd::fma(pl, uh, el), kf);
-    return simd::select(x >= V(0), dy, dy * simd::select(fast, df, slow));
+    // x < -fast_lim: dy e^x (1 + x) with e^x (1 + x) as a significand and an exponent
+    // (math::detail::mul_scaled_k), so that it is not rounded into the subnormals before dy
+    // scales it (a loss-scaled dy = 2^16 and more keeps a normal dx there) and nothing
+    // subnormal is computed. x is clamped lower than the forward's: dy up to the largest finite
+    // number still brings e^x (1 + x) back into range down to x ~ -195 (-1450 double).
+    // The fast path's factor, unrounded, then scaled: one formula for every lane (the fast
+    // lanes' bits). Its reduction is exact with an fma down to the clamp; without one, k ln2_hi
+    // is exact for |k| < 2^8 only, so the clamp is -177 there (float): x below is taken as -177,
+    // exact for |dy| < 2^105 (beyond, dx is below its true value).
+    constexpr S clamp = sizeof(S) == 8 ? S(-1500) : XACT_HAS_FMA ? S(-200) : S(-177);
+    const V xm = simd::max(V(clamp), simd::min(x, V(0)));  // NaN dropped: k is never garbage
+    V tk;
+    const V d = factor_mantissa(xm, tk);
+    V slow = mul_scaled_k<false>(dy, d, d, math::detail::exp_k(tk));
+    // x = -inf: f' is 0 there (dy * -0: NaN for dy = +-inf, as everywhere f' = 0). NaN x: NaN.
+    slow = simd::select(x == V(-std::numeric_limits<S>::infinity()), dy * V(S(-0.0)), slow);
+    slow = simd::select(simd::isnan(x), x + dy, slow);
+    if (!simd::any(fast)) return slow;
+    return simd::select(x >= V(0), dy, simd::select(fast, dy * (d * detail::pow2k(tk)), slow));
   }
 
  public:
