@@ -20,15 +20,18 @@
 // -fassociative-math (it may rewrite (a + b) - b as a, which would erase the rounding steps that
 // exp's range reduction, Fast2Sum and Dekker's product rely on). Under __FAST_MATH__ (or
 // XACT_FAST_MATH_BARRIERS, for -fassociative-math given alone, which defines no macro) those
-// steps go through simd::opaque, which the optimizer cannot see through, and the compensated
-// sums keep their bounds. That is not enough for the error bounds as a whole: measured with
-// GCC 12 -O3 -ffast-math (flags.fast_math), x86 SIMD float division becomes a reciprocal
-// estimate plus one Newton step (the scalar call then differs from a lane; -mrecip=!vec-div
-// restores the division), and expm1, softplus, swish and x_min_exp lose accuracy near 0 and on
-// tiny outputs. Hence the warning: build the translation units that call xact without it.
+// steps go through simd::opaque, which the optimizer cannot see through (the error-free
+// transformations two_sum, fast_two_sum, two_prod, the compensated sums, exp/expm1's range
+// reduction, log1p's core), and divisions through simd::div (x86 SIMD float division would
+// otherwise become a reciprocal estimate plus one Newton step). What is still lost, measured
+// with GCC 12 -O3 -ffast-math (flags.fast_math, README "Compiler flags"): NaN/inf/-0 behaviour
+// and the NaN/inf parameter checks; scalar call = array lane and tail = body only to 2 ulp (each
+// inlined copy is reassociated on its own); a few bounds 1 ulp wider; swish, x_min_exp and
+// log_softmax not within their bounds in places. Hence the warning: build the translation units
+// that call xact without it.
 #if defined(__FAST_MATH__) && !defined(XACT_ALLOW_FAST_MATH)
 #warning \
-    "xact: -ffast-math (or -Ofast, -ffinite-math-only): NaN, inf and -0 give unspecified results, invalid parameters are not refused, and the error bounds do not hold (SIMD division becomes an estimate unless -mrecip=!vec-div; expm1, softplus, swish, x_min_exp lose accuracy on tiny values). Define XACT_ALLOW_FAST_MATH to silence this warning."
+    "xact: -ffast-math (or -Ofast, -ffinite-math-only): NaN, inf and -0 give unspecified results, NaN/inf parameters are not refused, a scalar call and an array lane may differ by 2 ulp, and not every error bound holds (swish, x_min_exp, log_softmax; see README, Compiler flags). Define XACT_ALLOW_FAST_MATH to silence this warning."
 #endif
 #if (defined(__FAST_MATH__) || defined(XACT_FAST_MATH_BARRIERS)) && \
     (defined(__GNUC__) || defined(__clang__))
