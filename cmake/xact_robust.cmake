@@ -90,9 +90,11 @@ if(XACT_AARCH64_CXX)
 endif()
 
 # ---- sanitize: ASan + UBSan, no recovery ----
+# The limit covers the build too: ~63 min on 2 loaded cores (test_eigen.cpp alone 22-30 min
+# under ASan), so 4 h.
 xact_subbuild(asan_ubsan sanitize
   FLAGS "-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
-  ARCHS "native;baseline")
+  ARCHS "native;baseline" TIMEOUT 14400)
 
 # ---- fuzz: one libFuzzer target per driver kind, built once (fixture), run each ----
 find_program(_xr_fuzz_cxx ${XACT_FUZZ_CXX})

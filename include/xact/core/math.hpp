@@ -58,6 +58,18 @@ inline V pow2i(const I& k) noexcept {
   return simd::from_bits<V>((k + I(C::bias)) << C::mantissa_bits);
 }
 
+// k << N for an integer batch or scalar: a scalar goes through its unsigned type (a negative k
+// shifted left is undefined behaviour in C++17; UBSan found log1p's 2^-k doing it); a batch
+// shift is an instruction.
+template <int N, class I>
+inline I shift_left(const I& k) noexcept {
+  if constexpr (std::is_integral<I>::value) {
+    return static_cast<I>(static_cast<std::make_unsigned_t<I>>(k) << N);
+  } else {
+    return k << N;
+  }
+}
+
 // Integer max/min of k batches or scalars (the exponent arithmetic below).
 template <class I>
 inline I imax(const I& a, const I& b) noexcept {
@@ -514,7 +526,7 @@ inline V log_core(const V& u, const V& c) noexcept {
   R = R * z;
   const V hfsq = V(0.5) * f * f;
   // c 2^-k: 2^-k is a normal number for every k below 2^100; above, c/u is far below an ulp.
-  const V scale = simd::from_bits<V>(one - (k << C::mantissa_bits));
+  const V scale = simd::from_bits<V>(one - detail::shift_left<C::mantissa_bits>(k));
   const V cs = simd::select(u < V(S(0x1p100)), c * scale, V(0));
   const V corr = cs * simd::fma(V(2) * s, s - V(1), V(1));
   const V kf = simd::from_bits<V>(k + simd::to_bits(V(C::round_magic))) - V(C::round_magic);
