@@ -263,6 +263,13 @@ constexpr S exp_normal_limit() noexcept {
   return sizeof(S) == 4 ? S(86.5) : S(705);
 }
 
+// Below this x, e^x is below the smallest normal number (float 2^-126, double 2^-1022): where
+// sigmoid's and softplus's derivatives (and sigmoid itself) are e^x to within 2^-125 / 2^-1021.
+template <class S>
+constexpr S exp_subnormal_cut() noexcept {
+  return sizeof(S) == 4 ? S(-87.5) : S(-708.5);
+}
+
 // e^x for every x, the general path (see math::exp): clamped, 2^k applied by scale_rounded.
 template <class V>
 inline V exp_general(const V& x) noexcept {
@@ -335,14 +342,16 @@ inline V exp_split(const V& x, V& lo, V& kf) noexcept {
   return hi;
 }
 
-// v * 2^kf rounded once (also into the subnormals: scale_rounded, whose preconditions apply),
-// for integer-valued kf.
+// k from an integer-valued kf (exp_split's), and v * 2^kf rounded once (also into the
+// subnormals: scale_rounded, whose preconditions apply).
+template <class V>
+inline simd::int_t<V> split_k(const V& kf) noexcept {
+  const V magic = V(exp_split_constants<simd::scalar_t<V>>::round_magic);
+  return simd::to_bits(kf + magic) - simd::to_bits(magic);
+}
 template <class V>
 inline V scale2(const V& v, const V& kf) noexcept {
-  using C = exp_split_constants<simd::scalar_t<V>>;
-  using I = simd::int_t<V>;
-  const I k = simd::to_bits(kf + V(C::round_magic)) - simd::to_bits(V(C::round_magic));
-  return scale_rounded(v, k);
+  return scale_rounded(v, split_k(kf));
 }
 
 // dy (vh + vl) 2^k rounded once more after the product's own rounding (<= 1/2 ulp of the
@@ -385,9 +394,7 @@ XACT_INLINE V mul_scaled_k(const V& dy, const V& vh, const V& vl,
 // k as an integer-valued V (exp_split's kf).
 template <class V>
 inline V mul_scaled(const V& dy, const V& vh, const V& vl, const V& kf) noexcept {
-  using S = simd::scalar_t<V>;
-  const V magic = V(exp_split_constants<S>::round_magic);
-  return mul_scaled_k<true>(dy, vh, vl, simd::to_bits(kf + magic) - simd::to_bits(magic));
+  return mul_scaled_k<true>(dy, vh, vl, split_k(kf));
 }
 
 }  // namespace detail

@@ -24,7 +24,7 @@ struct sigmoid {
   // Below this x, e^x < the smallest normal number (float 2^-126, double 2^-1022).
   template <class S>
   static constexpr S subnormal_cut() noexcept {
-    return sizeof(S) == 4 ? S(-87.5) : S(-708.5);
+    return math::detail::exp_subnormal_cut<S>();
   }
 
   // s(x) from e = e^-|x|: num / (1 + e) with num = 1 (x >= 0) or e, e in [0, 1]: q0 = num /

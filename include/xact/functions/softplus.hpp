@@ -134,7 +134,7 @@ class softplus {
     const V t = math::exp_nonpositive(a);
     // Every lane with t below the normal range (a batch of tiny results): log1p(t) = t (what
     // log1p01 gives there, bit for bit), without its arithmetic on subnormals.
-    if (simd::all(a < V(sigmoid_cut<S>())))
+    if (simd::all(a < V(math::detail::exp_subnormal_cut<S>())))
       return simd::select(x > V(params<S>().cut), x, simd::max(x, V(0)) + t);
     V lo;
     const V l = log1p01<false>(t, lo);
@@ -312,7 +312,7 @@ class softplus {
     using S = simd::scalar_t<V>;
     const auto& p = params<S>();
     const V b = V(p.b);
-    const auto tail = (x < V(0)) & (a < V(sigmoid_cut<S>()));
+    const auto tail = (x < V(0)) & (a < V(math::detail::exp_subnormal_cut<S>()));
     V pl, kf;
     const V ph = math::detail::exp_split(a, pl, kf);
     // al only where a is not clamped (beyond, Dekker's product without an fma may have
@@ -324,11 +324,6 @@ class softplus {
     const V t = p.unit ? math::detail::exp_general(a) : exp_dw(a, al);
     const V g = simd::select((p.unit ? x : b * x) > V(p.thr), dy, grad(x, t, dy));
     return simd::select(tail, r, g);
-  }
-  // ln(smallest normal) rounded down: below, e^z is subnormal.
-  template <class S>
-  static constexpr S sigmoid_cut() noexcept {
-    return sizeof(S) == 4 ? S(-87.5) : S(-708.5);
   }
 
   template <class V>
