@@ -21,13 +21,18 @@ void register_swish(const char* name, double beta, double fwd, double bx) {
 }
 
 // The bounds: what the strided and exhaustive walks assert (README's table).
+// -ffast-math (XT_FAST_MATH_BOUND): one ulp more, in the tails only (|t| beyond 64 / 640, where
+// e^t comes from math::detail::exp_split, whose two Fast2Sums -ffast-math reassociates away, so
+// e's low part is lost); measured 2 (forward, beta = 1) and 3 (backward) there, GCC 12 -O3.
+#define SW_FWD1 XT_FAST_MATH_BOUND(1, 2)
+#define SW_BWD XT_FAST_MATH_BOUND(2, 3)
 const bool registered = [] {
-  register_swish<float>("swish", 1, 1, 2);
-  register_swish<double>("swish", 1, 1, 2);
-  register_swish<float>("swish(b=1.7)", 1.7, 2, 2);
-  register_swish<double>("swish(b=1.7)", 1.7, 2, 2);
-  register_swish<float>("swish(b=-0.3)", -0.3, 2, 2);
-  register_swish<double>("swish(b=-0.3)", -0.3, 2, 2);
+  register_swish<float>("swish", 1, SW_FWD1, SW_BWD);
+  register_swish<double>("swish", 1, SW_FWD1, SW_BWD);
+  register_swish<float>("swish(b=1.7)", 1.7, 2, SW_BWD);
+  register_swish<double>("swish(b=1.7)", 1.7, 2, SW_BWD);
+  register_swish<float>("swish(b=-0.3)", -0.3, 2, SW_BWD);
+  register_swish<double>("swish(b=-0.3)", -0.3, 2, SW_BWD);
   return true;
 }();
 
@@ -156,7 +161,7 @@ TYPED_TEST(Swish, FlushToZeroKeepsBoundsNearTheFastPathLimit) {
           const double e = xt::ulp_distance(y[i], static_cast<T>(r));
           if (e > worst) worst = e, at = xs[i];
         }
-        EXPECT_LE(worst, beta == 1 && dir == 0 ? 1.0 : 2.0)
+        EXPECT_LE(worst, beta == 1 && dir == 0 ? SW_FWD1 : SW_BWD)
             << beta << " mode " << mode << " dir " << dir << " x=" << at;
         std::printf("[swish ftz] beta %g mode %#x %s: max %.2f ulp\n", beta, mode,
                     dir == 0 ? "forward" : "backward_from_x", worst);

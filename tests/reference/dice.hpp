@@ -7,6 +7,15 @@
 #include <cstddef>
 #include <vector>
 
+// The -ffast-math test build (flags.fast_math) compiles this file with -ffast-math too: its
+// reassociation would fold the compensated steps here (the double-word constants, (x - m) -
+// log1p(r) into x - (m + log1p(r))) and put the reference itself thousands of ulps off. The
+// reference is therefore built without the fast-math rewrites (GCC; no-op otherwise).
+#if defined(__FAST_MATH__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-fast-math")
+#endif
+
 namespace ref {
 
 struct dice_setup {
@@ -64,3 +73,7 @@ inline long double dice_loss(const dice_setup& s, const std::vector<long double>
 }
 
 }  // namespace ref
+
+#if defined(__FAST_MATH__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

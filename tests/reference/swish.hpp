@@ -5,6 +5,15 @@
 
 #include <cmath>
 
+// The -ffast-math test build (flags.fast_math) compiles this file with -ffast-math too: its
+// reassociation would fold the compensated steps here (the double-word constants, (x - m) -
+// log1p(r) into x - (m + log1p(r))) and put the reference itself thousands of ulps off. The
+// reference is therefore built without the fast-math rewrites (GCC; no-op otherwise).
+#if defined(__FAST_MATH__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-fast-math")
+#endif
+
 namespace ref {
 
 template <class R>
@@ -56,3 +65,7 @@ R swish_grad_beta(R x, R beta = 1) {
 }
 
 }  // namespace ref
+
+#if defined(__FAST_MATH__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

@@ -70,6 +70,15 @@
 #include "../core/simd.hpp"
 #include "sigmoid.hpp"
 
+// The -ffast-math barriers added here go through this macro: simd::opaque where XACT_OPAQUE
+// (-ffast-math, see simd.hpp), else the expression itself, so that the normal build's code is
+// unchanged (even an empty inline call shifts GCC's inlining and block layout).
+#if XACT_OPAQUE
+#define XACT_DICE_OPQ(v) ::xact::simd::opaque(v)
+#else
+#define XACT_DICE_OPQ(v) (v)
+#endif
+
 namespace xact {
 
 enum class dice_mode { training, inference };
@@ -126,12 +135,15 @@ struct dice_math {
     // At x = +-inf the limits are taken: x q -> 0 where q = 0, x p q -> 0 where p = 0 (not the
     // NaN of inf * 0); NaN x keeps NaN (p, q NaN).
     using S = simd::scalar_t<V>;
-    const V xq = simd::select(q == V(0), V(0), x * q);
-    const V xpq = simd::select(p == V(0), V(0), xq * p);
+    // opaque (a no-op unless -ffast-math): each product in this order, in every inlined copy
+    // (reassociated per copy, the scalar call and a lane differed by up to 4 ulp where the two
+    // terms of backward's sum cancel).
+    const V xq = simd::select(q == V(0), V(0), XACT_DICE_OPQ(x * q));
+    const V xpq = simd::select(p == V(0), V(0), XACT_DICE_OPQ(xq * p));
     const V big = V(std::numeric_limits<S>::max());
     if (simd::all(simd::abs(dy) <= big)) {
       ga = dy * xq;
-      return (dy * xpq) * a1;
+      return XACT_DICE_OPQ(XACT_DICE_OPQ(dy * xpq) * a1);
     }
     // dy = +-inf (rare): where x q or x p q is such a limit 0, it stays 0 (dx = dy alpha or dy,
     // not the NaN of inf * 0; found by fuzzing): dy clamped to the finite range there (NaN
@@ -173,7 +185,8 @@ struct dice_fixed {
         dice_math::gate_pq(dice_math::gate_z(x - V(S(mean)), V(scale<S>()), V(offset<S>())), q);
     V ga;
     const V gz = dice_math::grad_z(x, p, q, a1, dy, ga);
-    return simd::fma(V(scale<S>()), gz, dy * dice_math::factor(p, a, a1));
+    // opaque: without it -ffast-math may factor dy out of both terms (one rounding less or more).
+    return simd::fma(V(scale<S>()), gz, XACT_DICE_OPQ(dy * dice_math::factor(p, a, a1)));
   }
   template <class T>
   T operator()(T x) const noexcept {
@@ -434,7 +447,7 @@ class dice {
       B q;
       const B pr = dice_math::gate_pq(dice_math::gate_z(d, p[1], p[2]), q);
       gz = dice_math::grad_z(x, pr, q, p[4], dy, ga);
-      return simd::fma(p[5], gz, dy * dice_math::factor(pr, p[3], p[4]));
+      return simd::fma(p[5], gz, XACT_DICE_OPQ(dy * dice_math::factor(pr, p[3], p[4])));
     };
     const std::array<const T*, 6> p6{hi, w(kG), w(kO), alpha.data(), w(kA1), w(kK)};
     channelwise<A>(
@@ -482,3 +495,5 @@ class dice {
 };
 
 }  // namespace xact
+
+#undef XACT_DICE_OPQ

@@ -50,6 +50,15 @@
 #include "sigmoid.hpp"
 #include "x_min_exp.hpp"
 
+// The -ffast-math barriers added here go through this macro: simd::opaque where XACT_OPAQUE
+// (-ffast-math, see simd.hpp), else the expression itself, so that the normal build's code is
+// unchanged (even an empty inline call shifts GCC's inlining and block layout).
+#if XACT_OPAQUE
+#define XACT_SWISH_OPQ(v) ::xact::simd::opaque(v)
+#else
+#define XACT_SWISH_OPQ(v) (v)
+#endif
+
 namespace xact {
 
 struct swish {
@@ -207,8 +216,8 @@ struct swish {
     const V numh = pick(x, eh, V(1));
     const V nh = x * numh;
     const V nl = simd::fma(x, pick(x, el, V(0)), simd::excess(x, numh, nh));
-    const V dh = V(1) + eh;
-    const V dl = (eh - simd::opaque(dh - V(1))) + el;
+    const V dh = XACT_SWISH_OPQ(V(1) + eh);
+    const V dl = XACT_SWISH_OPQ(eh - simd::opaque(dh - V(1))) + el;
     const V y0 = simd::div(nh, dh);
     const V rcp = simd::fma(eh, V(S(-0x1.e2p-2)), V(S(0x1.e2p-1)));
     const V ex = simd::excess(y0, dh, nh) + simd::excess(y0, dl, nl);
@@ -353,14 +362,14 @@ struct swish {
     const V q1 = res * rcp;
     // c = 1 - s = ch + cl: 1 - q0 exactly as a Fast2Sum (exact outright for t >= 0).
     const V ch = omq;
-    const V cl = ((V(1) - simd::opaque(ch)) - q0) - q1;
+    const V cl = XACT_SWISH_OPQ(XACT_SWISH_OPQ(V(1) - simd::opaque(ch)) - q0) - q1;
     // g = 1 + t c = gh + gl: t ch exact (two_prod), then Fast2Sum(1, m): valid for |m| < 2,
     // and for m <= -1 (m <= 0 whenever t < 0) 1 + m is exact and the formula gives 0.
     V me;
     const V m = simd::two_prod(th, ch, me);
     me = simd::fma(th, cl, beta == 1 ? me : simd::fma(tl, ch, me));  // SiLU: tl = 0
-    const V gh = V(1) + m;
-    const V gl = (m - simd::opaque(gh - V(1))) + me;
+    const V gh = XACT_SWISH_OPQ(V(1) + m);
+    const V gl = XACT_SWISH_OPQ(m - simd::opaque(gh - V(1))) + me;
     // s g, one rounding of the dominant product.
     const V f = simd::fma(q0, gh, simd::fma(q0, gl, q1 * gh));
     using S = simd::scalar_t<V>;
@@ -423,12 +432,12 @@ struct swish {
     const V ph = detail::exp_split(at, pl, kf);
     pl = simd::fma(ph, simd::select(a >= -lim, al, V(0)), pl);
     const V eh = detail::scale2(ph, kf);
-    const V h = V(1) + eh;
-    const V l = (eh - (h - V(1))) + detail::scale2(pl, kf);
+    const V h = XACT_SWISH_OPQ(V(1) + eh);
+    const V l = XACT_SWISH_OPQ(eh - XACT_SWISH_OPQ(h - V(1))) + detail::scale2(pl, kf);
     const V dh = simd::div(V(1), h);
     V pe;
     const V p = simd::two_prod(dh, h, pe);
-    const V dl = (((V(1) - p) - pe) - dh * l) * dh;
+    const V dl = ((XACT_SWISH_OPQ(V(1) - p) - pe) - dh * l) * dh;
     const V w = detail::scale2(xc * ((ph + pl) * (dh + dl)) * dh, kf);
     return simd::select(a < -lim, V(0), w);
   }
@@ -454,7 +463,7 @@ struct swish {
     using S = simd::scalar_t<V>;
     const V xc = simd::max(V(std::numeric_limits<S>::lowest()),
                            simd::min(V(std::numeric_limits<S>::max()), x));
-    dparam = (param_factor(x) * xc) * dy;
+    dparam = XACT_SWISH_OPQ(param_factor(x) * xc) * dy;
     return backward_from_x(x, dy);
   }
 
@@ -465,3 +474,5 @@ struct swish {
 };
 
 }  // namespace xact
+
+#undef XACT_SWISH_OPQ
