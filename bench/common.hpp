@@ -7,11 +7,13 @@
 //            from dst), xnnpack; the roof rows use function "roof" (impl memcpy / add).
 //   n        the number of floats in one tensor.
 // Counters: items_per_second (elements/s) and bytes_per_second (bytes read + written, as the
-// kernel must touch them: forward n reads + n writes, backward 2n or 3n reads + n writes).
+// kernel must touch them: forward n reads + n writes, backward 2n or 3n reads + n writes), and
+// max_ulp (check(): the implementation's largest error on the checked points).
 #pragma once
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -90,10 +92,32 @@ bool check(benchmark::State& st, const float* got, std::size_t n, Ref&& ref, dou
                          .c_str());
     return false;
   };
-  for (std::size_t i = 0; i < n; i += step)
+  // The largest error in ulp over the same points (strict: the distance to the correctly rounded
+  // reference in float steps, counted through the subnormals): the accuracy table of
+  // scripts/bench_table.py. NaN against a number counts as 2^32.
+  const auto key = [](float f) {
+    std::int32_t i;
+    std::memcpy(&i, &f, sizeof i);
+    return i < 0 ? -static_cast<std::int64_t>(i & 0x7fffffff) : static_cast<std::int64_t>(i);
+  };
+  double worst = 0;
+  const auto ulp = [&](std::size_t i) {
+    const double r = ref(i);
+    const float g = got[i];
+    const double d = (std::isnan(r) || std::isnan(g))
+                         ? (std::isnan(r) && std::isnan(g) ? 0.0 : 4294967296.0)
+                         : std::fabs(double(key(g) - key(static_cast<float>(r))));
+    worst = std::max(worst, d);
+  };
+  for (std::size_t i = 0; i < n; i += step) {
     if (bad(i)) return fail(i);
-  for (std::size_t i = n > 64 ? n - 64 : 0; i < n; ++i)
+    ulp(i);
+  }
+  for (std::size_t i = n > 64 ? n - 64 : 0; i < n; ++i) {
     if (bad(i)) return fail(i);
+    ulp(i);
+  }
+  st.counters["max_ulp"] = worst;
   return true;
 }
 

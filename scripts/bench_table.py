@@ -51,6 +51,7 @@ def load(path, stat):
         data = json.load(f)
     runs = defaultdict(list)      # (dir, fn, impl, n) -> [(ns/elem, GB/s)]
     aggregates = {}
+    ulps = {}                     # (dir, fn, impl) -> max ulp over sizes and repetitions
     for b in data.get("benchmarks", []):
         if b.get("error_occurred"):
             continue
@@ -58,6 +59,8 @@ def load(path, stat):
         if not m or "items_per_second" not in b:
             continue
         key = (m.group(1), m.group(2), m.group(3), int(m.group(4)))
+        if "max_ulp" in b:
+            ulps[key[:3]] = max(ulps.get(key[:3], 0.0), b["max_ulp"])
         value = (1e9 / b["items_per_second"], b.get("bytes_per_second", 0.0) / 1e9)
         if b.get("run_type") == "aggregate":
             if b.get("aggregate_name") == "median" or (
@@ -75,7 +78,7 @@ def load(path, stat):
             cells[key] = (ns, gb)
     for key, value in aggregates.items():
         cells.setdefault(key, value)
-    return data.get("context", {}), cells
+    return data.get("context", {}), cells, ulps
 
 
 def fmt(cell):
@@ -90,7 +93,7 @@ def main():
     ap.add_argument("json")
     ap.add_argument("--stat", choices=["median", "min"], default="median")
     args = ap.parse_args()
-    context, cells = load(args.json, args.stat)
+    context, cells, ulps = load(args.json, args.stat)
 
     reps = "" if not context else ""
     print(f"CPU: {cpu_name(context)}, {context.get('num_cpus', '?')} cpus at "
@@ -133,7 +136,30 @@ def main():
                     row = [name, d, size_label(n), fmt(x)] + [fmt(base[b]) for b in present]
                     print("| " + " | ".join(row + [ratio, share]) + " |")
     denormal(cells)
+    accuracy(ulps)
     return 0
+
+
+def accuracy(ulps):
+    """The largest error of each implementation on the benchmark's own input (bench/common.hpp
+    check(): up to ~64K points per size, against a double-precision reference), in ulp."""
+    if not ulps:
+        return
+    impls = sorted({k[2] for k in ulps if k[2].startswith("xact")}) + \
+        [b for b in BASELINES if any(k[2] == b for k in ulps)]
+    print()
+    print("### Accuracy on the benchmark input (max error in ulp against a double reference, "
+          "over the points the benchmark checks)")
+    print()
+    print("| function | dir | " + " | ".join(impls) + " |")
+    print("|---|---|" + "|".join(["---:"] * len(impls)) + "|")
+    for d, fn in sorted({k[:2] for k in ulps if not k[1].endswith("_denormal")},
+                        key=lambda k: (k[1], k[0] != "fwd")):
+        row = []
+        for impl in impls:
+            u = ulps.get((d, fn, impl))
+            row.append("-" if u is None else ("NaN" if u >= 2**32 else f"{u:.0f}"))
+        print(f"| {fn} | {d} | " + " | ".join(row) + " |")
 
 
 def denormal(cells):

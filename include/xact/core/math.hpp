@@ -53,7 +53,7 @@ struct exp_constants<double> {
 
 // 2^k from the bits, for k + bias in [1, 2 * bias] (a normal power of two).
 template <class V, class I>
-inline V pow2i(const I& k) noexcept {
+XACT_INLINE V pow2i(const I& k) noexcept {
   using C = exp_constants<simd::scalar_t<V>>;
   return simd::from_bits<V>((k + I(C::bias)) << C::mantissa_bits);
 }
@@ -62,7 +62,7 @@ inline V pow2i(const I& k) noexcept {
 // shifted left is undefined behaviour in C++17; UBSan found log1p's 2^-k doing it); a batch
 // shift is an instruction.
 template <int N, class I>
-inline I shift_left(const I& k) noexcept {
+XACT_INLINE I shift_left(const I& k) noexcept {
   if constexpr (std::is_integral<I>::value) {
     return static_cast<I>(static_cast<std::make_unsigned_t<I>>(k) << N);
   } else {
@@ -72,28 +72,28 @@ inline I shift_left(const I& k) noexcept {
 
 // Integer max/min of k batches or scalars (the exponent arithmetic below).
 template <class I>
-inline I imax(const I& a, const I& b) noexcept {
+XACT_INLINE I imax(const I& a, const I& b) noexcept {
   if constexpr (std::is_integral<I>::value) {
     return a < b ? b : a;
   } else {
-    return xsimd::max(a, b);
+    return simd::max(a, b);
   }
 }
 // m ? a : b for integer batches or scalars (m from a compare of integers).
 template <class M, class I>
-inline I iselect(const M& m, const I& a, const I& b) noexcept {
+XACT_INLINE I iselect(const M& m, const I& a, const I& b) noexcept {
   if constexpr (std::is_integral<I>::value) {
     return m ? a : b;
   } else {
-    return xsimd::select(m, a, b);
+    return simd::select(m, a, b);
   }
 }
 template <class I>
-inline I imin(const I& a, const I& b) noexcept {
+XACT_INLINE I imin(const I& a, const I& b) noexcept {
   if constexpr (std::is_integral<I>::value) {
     return a < b ? a : b;
   } else {
-    return xsimd::min(a, b);
+    return simd::min(a, b);
   }
 }
 
@@ -158,7 +158,7 @@ XACT_INLINE V scale_rounded(const V& v, const simd::int_t<V>& k) noexcept {
 // Taylor coefficients 1/n!: degree 7 for float (truncation < 5e-9 relative, 0.04 ulp),
 // degree 13 for double (truncation < 5e-18 relative, 0.04 ulp).
 template <class V>
-inline V exp_poly_q(const V& r) noexcept {
+XACT_INLINE V exp_poly_q(const V& r) noexcept {
   using S = simd::scalar_t<V>;
   if constexpr (sizeof(S) == 4) {
     V q = V(0x1.a01a02p-13f);                 // 1/7!
@@ -200,7 +200,7 @@ struct exp_fit_float {
 };
 
 template <class V>
-inline V exp_poly_fit(const V& r) noexcept {
+XACT_INLINE V exp_poly_fit(const V& r) noexcept {
   using S = simd::scalar_t<V>;
   if constexpr (sizeof(S) == 4) {
     using F = exp_fit_float;
@@ -220,7 +220,7 @@ inline V exp_poly_fit(const V& r) noexcept {
 // and must not be NaN (no garbage exponent); xr gives r and may be (NaN then flows into p). For
 // non-NaN x both are x (or x clamped alike).
 template <class V>
-inline V exp_reduce(const V& xk, const V& xr, V& tk) noexcept {
+XACT_INLINE V exp_reduce(const V& xk, const V& xr, V& tk) noexcept {
   using C = exp_constants<simd::scalar_t<V>>;
   // opaque: under -ffast-math, (t + magic) - magic must not fold back to t.
   tk = simd::opaque(simd::fma(xk, V(C::log2e), V(C::round_magic)));
@@ -233,7 +233,7 @@ inline V exp_reduce(const V& xk, const V& xr, V& tk) noexcept {
 
 // k from tk (above): the integer sits in the low mantissa bits of tk.
 template <class V>
-inline simd::int_t<V> exp_k(const V& tk) noexcept {
+XACT_INLINE simd::int_t<V> exp_k(const V& tk) noexcept {
   using C = exp_constants<simd::scalar_t<V>>;
   return simd::to_bits(tk) - simd::to_bits(V(C::round_magic));
 }
@@ -242,10 +242,10 @@ inline simd::int_t<V> exp_k(const V& tk) noexcept {
 // shifted left by the mantissa width are k's, since the magic constant's bits vanish there
 // (its low 9 (float) / 12 (double) bits are 0); unsigned, so the wrap-around is defined.
 template <class V>
-inline V exp_scale_normal(const V& p, const V& tk) noexcept {
+XACT_INLINE V exp_scale_normal(const V& p, const V& tk) noexcept {
   using C = exp_constants<simd::scalar_t<V>>;
   using I = simd::int_t<V>;
-  if constexpr (simd::is_batch<V>::value) {
+  if constexpr (simd::is_vector_v<V>) {
     return simd::from_bits<V>(simd::to_bits(p) + (simd::to_bits(tk) << C::mantissa_bits));
   } else {
     using U = std::make_unsigned_t<I>;
@@ -286,7 +286,7 @@ inline V exp_general(const V& x) noexcept {
 // e^x for |x| <= exp_normal_limit (precondition): the fast path of math::exp, the general
 // path's bits. For callers that choose the path themselves (sigmoid).
 template <class V>
-inline V exp_normal(const V& x) noexcept {
+XACT_INLINE V exp_normal(const V& x) noexcept {
   V tk;
   const V p = exp_reduce(x, x, tk);
   return exp_scale_normal(p, tk);
@@ -323,7 +323,7 @@ struct exp_split_constants<double> {
 // |r| <= ln2/2), hi in [0.7, 1.42], |lo| <= ulp(hi). kf is an integer-valued V. NaN flows
 // into hi and lo; kf is then computed from the clamp (never NaN).
 template <class V>
-inline V exp_split(const V& x, V& lo, V& kf) noexcept {
+XACT_INLINE V exp_split(const V& x, V& lo, V& kf) noexcept {
   using C = exp_split_constants<simd::scalar_t<V>>;
   // xn keeps NaN (x second); xk drops it so that kf is always a finite integer.
   const V xn = simd::max(V(C::lo), simd::min(V(0), x));
@@ -345,12 +345,12 @@ inline V exp_split(const V& x, V& lo, V& kf) noexcept {
 // k from an integer-valued kf (exp_split's), and v * 2^kf rounded once (also into the
 // subnormals: scale_rounded, whose preconditions apply).
 template <class V>
-inline simd::int_t<V> split_k(const V& kf) noexcept {
+XACT_INLINE simd::int_t<V> split_k(const V& kf) noexcept {
   const V magic = V(exp_split_constants<simd::scalar_t<V>>::round_magic);
   return simd::to_bits(kf + magic) - simd::to_bits(magic);
 }
 template <class V>
-inline V scale2(const V& v, const V& kf) noexcept {
+XACT_INLINE V scale2(const V& v, const V& kf) noexcept {
   return scale_rounded(v, split_k(kf));
 }
 
@@ -393,7 +393,7 @@ XACT_INLINE V mul_scaled_k(const V& dy, const V& vh, const V& vl,
 }
 // k as an integer-valued V (exp_split's kf).
 template <class V>
-inline V mul_scaled(const V& dy, const V& vh, const V& vl, const V& kf) noexcept {
+XACT_INLINE V mul_scaled(const V& dy, const V& vh, const V& vl, const V& kf) noexcept {
   return mul_scaled_k<true>(dy, vh, vl, split_k(kf));
 }
 
@@ -409,7 +409,7 @@ inline V mul_scaled(const V& dy, const V& vh, const V& vl, const V& kf) noexcept
 // Error (tests/test_math.cpp, strict ULP): float <= 1 ulp over all 2^32 inputs, double <= 1 ulp
 // on the strided walk.
 template <class V>
-inline V exp(const V& x) noexcept {
+XACT_INLINE V exp(const V& x) noexcept {
   using S = simd::scalar_t<V>;
   // !(|x| <= limit) is true for NaN too.
   // False for NaN too: NaN takes the general path.
@@ -420,7 +420,7 @@ inline V exp(const V& x) noexcept {
 // e^x for x <= 0 (or NaN; precondition, not checked): exp's results bit for bit, one compare
 // cheaper (the fast path's test is x >= -limit alone). For e^-|t| in sigmoid, softplus, swish.
 template <class V>
-inline V exp_nonpositive(const V& x) noexcept {
+XACT_INLINE V exp_nonpositive(const V& x) noexcept {
   using S = simd::scalar_t<V>;
   if (!simd::all(x >= V(-detail::exp_normal_limit<S>()))) return detail::exp_general(x);
   return detail::exp_normal(x);
@@ -431,7 +431,7 @@ inline V exp_nonpositive(const V& x) noexcept {
 // 6 lower than exp's (8 ln2 < 6), so e^lo 2^N still rounds to 0.
 // Error: as exp's (the same steps; only the final scaling differs).
 template <int N, class V>
-inline V exp_scaled(const V& x) noexcept {
+XACT_INLINE V exp_scaled(const V& x) noexcept {
   static_assert(N >= 0 && N <= 8, "exp_scaled: 0 <= N <= 8");
   using S = simd::scalar_t<V>;
   using C = detail::exp_constants<S>;
@@ -458,7 +458,7 @@ inline V exp_scaled(const V& x) noexcept {
 // expm1(+-0) = +-0, expm1(-inf) = -1, expm1(+inf) = +inf, NaN propagates.
 // Error (tests/test_math_ext.cpp, strict ULP): float <= 1 ulp, double <= 1 ulp (strided walks).
 template <class V>
-inline V expm1(const V& x) noexcept {
+XACT_INLINE V expm1(const V& x) noexcept {
   using S = simd::scalar_t<V>;
   using C = detail::exp_constants<S>;
   using I = simd::int_t<V>;
@@ -498,7 +498,7 @@ namespace detail {
 // c enters as c/u = c 2^-k / (1 + f), with 1/(1 + f) = (1 - s)/(1 + s) ~ 1 - 2s + 2s^2
 // (relative error 2s^3 < 0.011 on a term below 1.5 ulp of the result).
 template <class V>
-inline V log_core(const V& u, const V& c) noexcept {
+XACT_INLINE V log_core(const V& u, const V& c) noexcept {
   using S = simd::scalar_t<V>;
   using C = exp_constants<S>;
   using I = simd::int_t<V>;
@@ -549,7 +549,7 @@ inline V log_core(const V& u, const V& c) noexcept {
 // NaN propagates.
 // Error (tests/test_math_ext.cpp, strict ULP): float <= 1 ulp, double <= 1 ulp (strided walks).
 template <class V>
-inline V log1p(const V& x) noexcept {
+XACT_INLINE V log1p(const V& x) noexcept {
   using S = simd::scalar_t<V>;
   V c;
   const V u = simd::two_sum(V(1), x, c);

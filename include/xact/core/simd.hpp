@@ -57,7 +57,9 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define XACT_COLD __attribute__((noinline))
 #define XACT_INLINE inline __attribute__((always_inline))
+#define XACT_FLATTEN __attribute__((flatten))
 #else
+#define XACT_FLATTEN
 #define XACT_COLD
 #define XACT_INLINE inline
 #endif
@@ -96,6 +98,139 @@ struct is_batch : std::false_type {};
 template <class T, class A>
 struct is_batch<xsimd::batch<T, A>> : std::true_type {};
 
+// --- wide<B, U>: U batches as one value -----------------------------------------------------
+// The elementwise drivers evaluate an op on U consecutive batches at once: every operation of
+// the op's code is applied to the U batches one after the other before the next operation
+// starts, so U independent dependency chains are interleaved instruction by instruction. A
+// kernel like sigmoid's (exp, a division and its correction: a chain of ~70 cycles of latency,
+// ~30 instructions) otherwise keeps the out-of-order window busy with one chain at a time.
+// Per lane the operations are exactly those of one batch (or one scalar): the same bits.
+// Only the drivers create a wide; an op's code sees it as V and needs nothing special.
+template <class B, std::size_t U>
+struct wide {
+  static_assert(U >= 1, "xact: wide of at least one batch");
+  B v[U];
+  wide() = default;
+  // A scalar broadcast to every lane (V(1), I(C::bias), ...).
+  template <class S, std::enable_if_t<std::is_arithmetic<S>::value, int> = 0>
+  XACT_INLINE wide(S s) noexcept {
+    for (std::size_t u = 0; u < U; ++u) v[u] = B(s);
+  }
+};
+
+template <class V>
+struct is_wide : std::false_type {};
+template <class B, std::size_t U>
+struct is_wide<wide<B, U>> : std::true_type {};
+
+// A batch or a wide of batches (anything but a scalar).
+template <class V>
+constexpr bool is_vector_v = is_batch<V>::value || is_wide<V>::value;
+
+template <class B, std::size_t U>
+struct traits<wide<B, U>> {
+  using scalar = typename traits<B>::scalar;
+  using mask = wide<typename traits<B>::mask, U>;
+  using int_type = wide<typename traits<B>::int_type, U>;
+  static constexpr std::size_t size = traits<B>::size * U;
+};
+
+namespace detail {
+// wide whose batch u is f(u), for u = 0..U-1 in order.
+template <std::size_t U, class F>
+XACT_INLINE auto wide_map(F&& f) noexcept {
+  using R = std::decay_t<decltype(f(std::size_t(0)))>;
+  wide<R, U> r;
+  for (std::size_t u = 0; u < U; ++u) r.v[u] = f(u);
+  return r;
+}
+}  // namespace detail
+
+#define XACT_WIDE_BINARY(op)                                                        \
+  template <class B, std::size_t U>                                                 \
+  XACT_INLINE auto operator op(const wide<B, U>& a, const wide<B, U>& b) noexcept { \
+    return detail::wide_map<U>([&](std::size_t u) { return a.v[u] op b.v[u]; });    \
+  }                                                                                 \
+  template <class B, std::size_t U, class S,                                        \
+            std::enable_if_t<std::is_arithmetic<S>::value, int> = 0>                \
+  XACT_INLINE auto operator op(const wide<B, U>& a, S b) noexcept {                 \
+    return detail::wide_map<U>([&](std::size_t u) { return a.v[u] op b; });         \
+  }                                                                                 \
+  template <class B, std::size_t U, class S,                                        \
+            std::enable_if_t<std::is_arithmetic<S>::value, int> = 0>                \
+  XACT_INLINE auto operator op(S a, const wide<B, U>& b) noexcept {                 \
+    return detail::wide_map<U>([&](std::size_t u) { return B(a) op b.v[u]; });      \
+  }
+XACT_WIDE_BINARY(+)
+XACT_WIDE_BINARY(-)
+XACT_WIDE_BINARY(*)
+XACT_WIDE_BINARY(/)
+XACT_WIDE_BINARY(&)
+XACT_WIDE_BINARY(|)
+XACT_WIDE_BINARY(^)
+XACT_WIDE_BINARY(&&)
+XACT_WIDE_BINARY(||)
+XACT_WIDE_BINARY(==)
+XACT_WIDE_BINARY(!=)
+XACT_WIDE_BINARY(<)
+XACT_WIDE_BINARY(<=)
+XACT_WIDE_BINARY(>)
+XACT_WIDE_BINARY(>=)
+#undef XACT_WIDE_BINARY
+
+// Shifts of integer batches by a constant count.
+template <class B, std::size_t U>
+XACT_INLINE wide<B, U> operator<<(const wide<B, U>& a, int n) noexcept {
+  return detail::wide_map<U>([&](std::size_t u) { return a.v[u] << n; });
+}
+template <class B, std::size_t U>
+XACT_INLINE wide<B, U> operator>>(const wide<B, U>& a, int n) noexcept {
+  return detail::wide_map<U>([&](std::size_t u) { return a.v[u] >> n; });
+}
+
+#define XACT_WIDE_UNARY(op)                                               \
+  template <class B, std::size_t U>                                       \
+  XACT_INLINE auto operator op(const wide<B, U>& a) noexcept {            \
+    return detail::wide_map<U>([&](std::size_t u) { return op a.v[u]; }); \
+  }
+XACT_WIDE_UNARY(-)
+XACT_WIDE_UNARY(!)
+XACT_WIDE_UNARY(~)
+#undef XACT_WIDE_UNARY
+
+#define XACT_WIDE_COMPOUND(op)                                                 \
+  template <class B, std::size_t U, class R>                                   \
+  XACT_INLINE wide<B, U>& operator op##=(wide<B, U>& a, const R& b) noexcept { \
+    return a = a op b;                                                         \
+  }
+XACT_WIDE_COMPOUND(+)
+XACT_WIDE_COMPOUND(-)
+XACT_WIDE_COMPOUND(*)
+XACT_WIDE_COMPOUND(/)
+XACT_WIDE_COMPOUND(&)
+XACT_WIDE_COMPOUND(|)
+XACT_WIDE_COMPOUND(^)
+#undef XACT_WIDE_COMPOUND
+
+// The simd:: functions of a wide: each batch through the batch function. Each is declared
+// right after the batch function it maps (a qualified call in a template binds to the
+// declarations visible where the template is defined).
+#define XACT_WIDE_FN1(name)                                                        \
+  template <class B, std::size_t U>                                                \
+  XACT_INLINE auto name(const wide<B, U>& a) noexcept {                            \
+    return detail::wide_map<U>([&](std::size_t u) { return simd::name(a.v[u]); }); \
+  }
+#define XACT_WIDE_FN2(name)                                                                \
+  template <class B, std::size_t U>                                                        \
+  XACT_INLINE auto name(const wide<B, U>& a, const wide<B, U>& b) noexcept {               \
+    return detail::wide_map<U>([&](std::size_t u) { return simd::name(a.v[u], b.v[u]); }); \
+  }
+#define XACT_WIDE_FN3(name, M)                                                                     \
+  template <class B, class B0, std::size_t U>                                                      \
+  XACT_INLINE auto name(const wide<B0, U>& a, const wide<B, U>& b, const wide<B, U>& c) noexcept { \
+    return detail::wide_map<U>([&](std::size_t u) { return simd::name(a.v[u], b.v[u], c.v[u]); }); \
+  }
+
 // --- arithmetic -----------------------------------------------------------------------------
 template <class T, class A>
 inline xsimd::batch<T, A> fma(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b,
@@ -110,6 +245,7 @@ inline T fma(T a, T b, T c) noexcept {
   return a * b + c;
 #endif
 }
+XACT_WIDE_FN3(fma, 0)
 
 // c - a b, rounded as fma(-a, b, c) (once with a hardware fma, twice without); one
 // instruction (vfnmadd) where the negation would otherwise cost one.
@@ -126,6 +262,7 @@ inline T fnma(T a, T b, T c) noexcept {
   return c - a * b;
 #endif
 }
+XACT_WIDE_FN3(fnma, 0)
 
 // opaque(v) == v, but the optimizer cannot know it (empty asm with v in a register), so no
 // algebraic rewrite crosses it: (opaque(a + b) - b) stays a rounding of a. A no-op (not even a
@@ -156,6 +293,11 @@ inline V opaque(V v) noexcept {
 #else
   return v;
 #endif
+}
+template <class B, std::size_t U>
+XACT_INLINE wide<B, U> opaque(wide<B, U> v) noexcept {
+  for (std::size_t u = 0; u < U; ++u) v.v[u] = simd::opaque(v.v[u]);
+  return v;
 }
 
 // a / b rounded once, in every build. Under -ffast-math GCC (x86) turns a SIMD float division
@@ -208,6 +350,7 @@ inline V div(const V& a, const V& b) noexcept {
   return a / b;
 #endif
 }
+XACT_WIDE_FN2(div)
 
 // a * b = p + e exactly (p = a * b rounded). With a hardware fma, e = fma(a, b, -p); without,
 // Dekker's product on Veltkamp halves. Exact unless a * b over- or underflows.
@@ -284,6 +427,7 @@ template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
 inline T abs(T a) noexcept {
   return std::fabs(a);
 }
+XACT_WIDE_FN1(abs)
 
 // -|a|, one or of the sign bit (abs then negate costs two logic operations).
 template <class T, class A>
@@ -294,6 +438,7 @@ template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
 inline T neg_abs(T a) noexcept {
   return -std::fabs(a);
 }
+XACT_WIDE_FN1(neg_abs)
 
 template <class T, class A>
 inline xsimd::batch<T, A> sqrt(const xsimd::batch<T, A>& a) noexcept {
@@ -303,6 +448,7 @@ template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
 inline T sqrt(T a) noexcept {
   return std::sqrt(a);
 }
+XACT_WIDE_FN1(sqrt)
 
 // min(a, b) = a < b ? a : b and max(a, b) = a > b ? a : b, exactly: when either is NaN the
 // result is b. Callers rely on that to let NaN through a clamp (put x second).
@@ -318,6 +464,7 @@ template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
 inline T min(T a, T b) noexcept {
   return a < b ? a : b;
 }
+XACT_WIDE_FN2(min)
 template <class T, class A>
 inline xsimd::batch<T, A> max(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b) noexcept {
 #if defined(__SSE2__) || defined(_M_X64)
@@ -330,6 +477,7 @@ template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
 inline T max(T a, T b) noexcept {
   return a > b ? a : b;
 }
+XACT_WIDE_FN2(max)
 
 // --- masks ----------------------------------------------------------------------------------
 template <class T, class A>
@@ -350,6 +498,21 @@ template <class T, class A>
 inline xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& m, T a,
                                  const xsimd::batch<T, A>& b) noexcept {
   return xsimd::select(m, xsimd::batch<T, A>(a), b);
+}
+template <class M, class B, std::size_t U>
+XACT_INLINE wide<B, U> select(const wide<M, U>& m, const wide<B, U>& a,
+                              const wide<B, U>& b) noexcept {
+  return detail::wide_map<U>([&](std::size_t u) { return simd::select(m.v[u], a.v[u], b.v[u]); });
+}
+template <class M, class B, std::size_t U, class S,
+          std::enable_if_t<std::is_arithmetic<S>::value, int> = 0>
+XACT_INLINE wide<B, U> select(const wide<M, U>& m, const wide<B, U>& a, S b) noexcept {
+  return select(m, a, wide<B, U>(b));
+}
+template <class M, class B, std::size_t U, class S,
+          std::enable_if_t<std::is_arithmetic<S>::value, int> = 0>
+XACT_INLINE wide<B, U> select(const wide<M, U>& m, S a, const wide<B, U>& b) noexcept {
+  return select(m, wide<B, U>(a), b);
 }
 
 // select_sign(s, neg, nonneg): neg where s < 0, nonneg where s > 0. Where s is +-0 or NaN the
@@ -392,6 +555,7 @@ template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
 inline T select_sign(T s, T neg, T nonneg) noexcept {
   return s < T(0) ? neg : nonneg;
 }
+XACT_WIDE_FN3(select_sign, 0)
 
 template <class T, class A>
 inline xsimd::batch_bool<T, A> isnan(const xsimd::batch<T, A>& a) noexcept {
@@ -402,6 +566,7 @@ template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
 inline bool isnan(T a) noexcept {
   return a != a;
 }
+XACT_WIDE_FN1(isnan)
 
 template <class T, class A>
 inline bool any(const xsimd::batch_bool<T, A>& m) noexcept {
@@ -414,6 +579,18 @@ inline bool all(const xsimd::batch_bool<T, A>& m) noexcept {
   return xsimd::all(m);
 }
 inline bool all(bool m) noexcept { return m; }
+template <class M, std::size_t U>
+XACT_INLINE bool any(const wide<M, U>& m) noexcept {
+  auto r = m.v[0];
+  for (std::size_t u = 1; u < U; ++u) r = r || m.v[u];
+  return simd::any(r);
+}
+template <class M, std::size_t U>
+XACT_INLINE bool all(const wide<M, U>& m) noexcept {
+  auto r = m.v[0];
+  for (std::size_t u = 1; u < U; ++u) r = r && m.v[u];
+  return simd::all(r);
+}
 
 // --- bits -----------------------------------------------------------------------------------
 template <class T, class A>
@@ -426,6 +603,7 @@ inline int_t<T> to_bits(T a) noexcept {
   std::memcpy(&i, &a, sizeof a);
   return i;
 }
+XACT_WIDE_FN1(to_bits)
 
 template <class V, class I, std::enable_if_t<is_batch<V>::value, int> = 0>
 inline V from_bits(const I& i) noexcept {
@@ -436,6 +614,14 @@ inline V from_bits(I i) noexcept {
   V a;
   std::memcpy(&a, &i, sizeof a);
   return a;
+}
+template <class V, class I, std::enable_if_t<is_wide<V>::value, int> = 0>
+XACT_INLINE V from_bits(const I& i) noexcept {
+  using B = std::decay_t<decltype(std::declval<V>().v[0])>;
+  V r;
+  for (std::size_t u = 0; u < sizeof(r.v) / sizeof(r.v[0]); ++u)
+    r.v[u] = simd::from_bits<B>(i.v[u]);
+  return r;
 }
 
 // copysign(mag, sgn): the magnitude of mag with the sign bit of sgn.
@@ -450,6 +636,7 @@ inline V copysign(const V& mag, const V& sgn) noexcept {
     return std::copysign(mag, sgn);
   }
 }
+XACT_WIDE_FN2(copysign)
 
 // xor of the sign bit of s into a: a * sign(s) for every a, NaN and inf included.
 template <class V>
@@ -461,15 +648,30 @@ inline V xorsign(const V& a, const V& s) noexcept {
     return from_bits<V>(to_bits(a) ^ (to_bits(s) & to_bits(S(-0.0))));
   }
 }
+XACT_WIDE_FN2(xorsign)
 
 // --- memory ---------------------------------------------------------------------------------
 template <class B, class T>
 inline B load(const T* p) noexcept {
-  return B::load_unaligned(p);
+  if constexpr (is_wide<B>::value) {
+    B r;
+    using E = std::decay_t<decltype(r.v[0])>;
+    for (std::size_t u = 0; u < sizeof(r.v) / sizeof(r.v[0]); ++u)
+      r.v[u] = E::load_unaligned(p + u * E::size);
+    return r;
+  } else {
+    return B::load_unaligned(p);
+  }
 }
 template <class B, class T>
 inline void store(T* p, const B& v) noexcept {
-  v.store_unaligned(p);
+  if constexpr (is_wide<B>::value) {
+    using E = std::decay_t<decltype(v.v[0])>;
+    for (std::size_t u = 0; u < sizeof(v.v) / sizeof(v.v[0]); ++u)
+      v.v[u].store_unaligned(p + u * E::size);
+  } else {
+    v.store_unaligned(p);
+  }
 }
 
 // Horizontal sum in a fixed order (lane 0 + lane 1 + ...): the same on every call.
@@ -490,6 +692,10 @@ inline T reduce_max(const xsimd::batch<T, A>& v) noexcept {
     s = (buf[i] > s || buf[i] != buf[i]) ? buf[i] : s;
   return s;
 }
+
+#undef XACT_WIDE_FN1
+#undef XACT_WIDE_FN2
+#undef XACT_WIDE_FN3
 
 }  // namespace simd
 }  // namespace xact

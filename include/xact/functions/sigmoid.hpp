@@ -21,6 +21,9 @@
 namespace xact {
 
 struct sigmoid {
+  // The drivers may run this code on simd::wide (several batches at once; core/elementwise.hpp).
+  static constexpr bool simd_wide = true;
+
   // Below this x, e^x < the smallest normal number (float 2^-126, double 2^-1022).
   template <class S>
   static constexpr S subnormal_cut() noexcept {

@@ -46,6 +46,9 @@ namespace xact {
 
 class softplus {
  public:
+  // The drivers may run this code on simd::wide (several batches at once; core/elementwise.hpp).
+  static constexpr bool simd_wide = true;
+
   explicit softplus(double beta = 1, double threshold = 20) : beta_(beta), threshold_(threshold) {
     // beta is used in float and double: it must be a positive normal number in both.
     if (!(beta >= std::numeric_limits<float>::min() && beta <= std::numeric_limits<float>::max()))

@@ -25,6 +25,9 @@
 namespace xact {
 
 struct tanh {
+  // The drivers may run this code on simd::wide (several batches at once; core/elementwise.hpp).
+  static constexpr bool simd_wide = true;
+
   // Below this |x| the odd polynomial; from it on tanh|x| >= 0.51, so 1 - t (t <= 0.49) does
   // not cancel: atanh(1/2) = 0.549.
   template <class S>
