@@ -62,9 +62,6 @@
 namespace xact {
 
 struct swish {
-  // The drivers may run this code on simd::wide (several batches at once; core/elementwise.hpp).
-  static constexpr bool simd_wide = true;
-
   double beta = 1;
 
   swish() = default;
@@ -170,10 +167,11 @@ struct swish {
   template <class V>
   V exp_hl(const V& xn, const V& bl, const V& a, const V& al, V& el) const noexcept {
     V tk;
-    const V s = exp_s(xn, bl, a, al, tk);
+    const V s = XACT_SWISH_OPQ(exp_s(xn, bl, a, al, tk));
     const V sc = detail::pow2k(tk);
     const V eh = simd::opaque(simd::fma(s, sc, sc));
-    el = simd::fma(s, sc, sc - eh);
+    // Without an fma, -ffast-math made s sc + (sc - eh) (exact) into (s sc + sc) - eh = 0.
+    el = simd::fma(s, sc, XACT_SWISH_OPQ(sc - eh));
     return eh;
   }
 
@@ -374,7 +372,8 @@ struct swish {
     const V gh = XACT_SWISH_OPQ(V(1) + m);
     const V gl = XACT_SWISH_OPQ(m - simd::opaque(gh - V(1))) + me;
     // s g, one rounding of the dominant product.
-    const V f = simd::fma(q0, gh, simd::fma(q0, gl, q1 * gh));
+    // (Without an fma, -ffast-math factored q0 out: q0 (gh + gl) lost gl.)
+    const V f = simd::fma(q0, gh, XACT_SWISH_OPQ(simd::fma(q0, gl, q1 * gh)));
     using S = simd::scalar_t<V>;
     // The polynomial only where a lane needs it (the same bits either way).
     const auto far = simd::abs(th - V(S(-1.2784645))) >= V(S(0.25));  // th is finite here
