@@ -62,6 +62,9 @@
 namespace xact {
 
 struct swish {
+  // The drivers may run this code on simd::wide (several batches at once; core/elementwise.hpp).
+  static constexpr bool simd_wide = true;
+
   double beta = 1;
 
   swish() = default;
