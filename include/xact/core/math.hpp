@@ -397,6 +397,55 @@ XACT_INLINE V mul_scaled(const V& dy, const V& vh, const V& vl, const V& kf) noe
   return mul_scaled_k<true>(dy, vh, vl, split_k(kf));
 }
 
+// g e / (d + de), for e a normal number in (0, 1] and d + de a double-word with d in [1/4, 4]
+// (the derivatives of sigmoid and tanh: dy e / (1 + e)^2): the product g e exact to twice the
+// working precision, q0 = n (1/d), one correction by the residual n + ne - q0 (d + de), rounded
+// once at the end. n and 1/d are returned for the caller's special lanes.
+template <class V>
+XACT_INLINE V quotient_dd(const V& g, const V& e, const V& d, const V& de, V& n, V& rd) noexcept {
+  V ne;
+  n = simd::two_prod(g, e, ne);
+  rd = simd::div(V(1), d);
+  const V q0 = n * rd;
+  return simd::fma(simd::fnma(q0, de, simd::residual(q0, d, n) + ne), rd, q0);
+}
+
+// quotient_dd for any dy, where the error terms of dy e would leave the normal range: |dy| >
+// 2^64 (they could overflow: FLT_MAX gave NaN; dy = +-inf the product itself, +-inf) is scaled
+// by 2^-64 first, and a tiny product (|dy e| below 2^-90 float / 2^-960 double, where the error
+// terms are subnormal and lose their bits: 5 ulp at a result near FLT_MIN) by 2^64 / 2^128;
+// the result is scaled back (exact, or the one rounding into the subnormals).
+template <class V>
+XACT_COLD V quotient_dd_scaled(const V& dy, const V& e, const V& d, const V& de) noexcept {
+  using S = simd::scalar_t<V>;
+  constexpr S up = sizeof(S) == 4 ? S(0x1p64) : S(0x1p128);
+  constexpr S tiny = sizeof(S) == 4 ? S(0x1p-90) : S(0x1p-960);
+  const V ady = simd::abs(dy);
+  const auto big = ady > V(S(0x1p64));
+  const auto small = simd::abs(dy * e) < V(tiny);
+  const V g = simd::select(big, dy * V(S(0x1p-64)), simd::select(small, dy * V(up), dy));
+  V n, rd;
+  V out = quotient_dd(g, e, d, de, n, rd);
+  // dy = +-inf: the error terms are inf - inf (NaN); the product itself is the answer.
+  out = simd::select(simd::abs(n) == V(std::numeric_limits<S>::infinity()), n * rd, out);
+  return simd::select(big, out * V(S(0x1p64)), simd::select(small, out * V(S(1) / up), out));
+}
+
+// dy e / (d + de) (see quotient_dd) for every dy: 0, tiny, huge, +-inf, NaN. A batch whose
+// results and dy are in range (the common case) keeps quotient_dd's result, which equals the
+// scaled path's there.
+template <class V>
+XACT_INLINE V mul_quotient_dd(const V& dy, const V& e, const V& d, const V& de) noexcept {
+  using S = simd::scalar_t<V>;
+  constexpr S tiny = sizeof(S) == 4 ? S(0x1p-90) : S(0x1p-960);
+  V n, rd;
+  const V out = quotient_dd(dy, e, d, de, n, rd);
+  // False for a NaN result (dy = +-inf, or NaN) too: that batch takes the scaled path.
+  if (simd::all(((simd::abs(n) >= V(tiny)) | (dy == V(0))) & (simd::abs(dy) <= V(S(0x1p64)))))
+    return out;
+  return quotient_dd_scaled(dy, e, d, de);
+}
+
 }  // namespace detail
 
 // e^x for every x: +inf above the overflow threshold (and only there), subnormal results

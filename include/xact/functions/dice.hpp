@@ -147,11 +147,13 @@ struct dice_math {
     }
     // dy = +-inf (rare): where x q or x p q is such a limit 0, it stays 0 (dx = dy alpha or dy,
     // not the NaN of inf * 0; found by fuzzing): dy clamped to the finite range there (NaN
-    // kept). Finite dy take the branch above, whose bits these are too.
+    // kept). Likewise x p q at x = 0 (the x p' term of f'(0) = p + (1 - p) alpha, which is not
+    // 0: dx = dy f'(0) = +-inf, not NaN; found by fuzzing dice_fixed at x = 0, dy = -inf).
+    // Finite dy take the branch above, whose bits these are too.
     const V dyc = simd::max(V(-big), simd::min(big, dy));
     const auto zq = q == V(0);
     ga = simd::select(zq, dyc, dy) * xq;
-    return (simd::select(zq | (p == V(0)), dyc, dy) * xpq) * a1;
+    return (simd::select(xpq == V(0), dyc, dy) * xpq) * a1;
   }
 };
 

@@ -91,28 +91,9 @@ struct sigmoid {
     V de;
     const V d = simd::two_prod(h, h, de);  // (h + l)^2 = d + de + 2hl (+ l^2, negligible)
     de = simd::fma(V(2) * h, l, de);
-    // dy e / (d + de): the exact product n + ne, q0 from 1/d, and the residual n + ne - q0 (d +
-    // de): a correction of about an ulp of q0, rounded (as in quotient); one final rounding.
-    const auto ratio = [&](const V& g, V& n, V& rd) {
-      V ne;
-      n = simd::two_prod(g, e, ne);
-      rd = simd::div(V(1), d);
-      const V q0 = n * rd;
-      return simd::fma(simd::fnma(q0, de, simd::residual(q0, d, n) + ne), rd, q0);
-    };
-    V n, rd, out;
-    if (simd::all(simd::abs(dy) <= V(S(0x1p64)))) {
-      // Every lane |dy| <= 2^64 (the common case, NaN excluded): no error term overflows.
-      out = ratio(dy, n, rd);
-    } else {
-      // |dy| > 2^64 (rare): scaled down first so that no error term of dy*e overflows, scaled
-      // back at the end (exact, or the true overflow). For |dy| <= 2^64 the same bits as above.
-      const auto big = simd::abs(dy) > V(S(0x1p64));
-      out = ratio(simd::select(big, dy * V(S(0x1p-64)), dy), n, rd);
-      // dy = +-inf: the error terms are inf - inf (NaN); the product itself is the answer.
-      out = simd::select(simd::abs(n) == V(std::numeric_limits<S>::infinity()), n * rd, out);
-      out = simd::select(big, out * V(S(0x1p64)), out);
-    }
+    // dy e / (d + de): the exact product, q0 from 1/d, one correction by the residual, one final
+    // rounding; a huge, infinite or tiny dy e is scaled first (math::detail::mul_quotient_dd).
+    const V out = math::detail::mul_quotient_dd(dy, e, d, de);
     if (normal) return out;
     return simd::select(z < V(subnormal_cut<S>()), tail(z, dy), out);
   }

@@ -155,14 +155,9 @@ struct tanh {
     V de;
     const V d = simd::two_prod(hh, hh, de);  // (hh + hl)^2 = d + de + 2 hh hl (+ hl^2)
     de = simd::fma(V(2) * hh, hl, de);
-    V ne;
-    const V n = simd::two_prod(dy, simd::select(tiny, e4, e), ne);
-    const V rd = simd::div(V(1), d);
-    const V q0 = n * rd;
-    V pe;
-    const V p = simd::two_prod(q0, d, pe);
-    const V res = (((n - p) - pe) + ne) - q0 * de;
-    return simd::fma(res, rd, q0);
+    // dy e' / (d + de), e' = 4e or e: the exact product, q0 from 1/d, one correction by the
+    // residual, one final rounding; a huge, infinite or tiny dy e' is scaled first (as sigmoid's).
+    return math::detail::mul_quotient_dd(dy, simd::select(tiny, e4, e), d, de);
   }
 
  public:
