@@ -228,7 +228,8 @@ XACT_INLINE V exp_reduce(const V& xk, const V& xr, V& tk) noexcept {
   // opaque: without an fma, -ffast-math would merge the two steps into one by ln2 rounded.
   V r = simd::opaque(simd::fnma(kf, V(C::ln2_hi), xr));
   r = simd::fnma(kf, V(C::ln2_lo), r);
-  return V(1) + simd::fma(r * r, exp_poly_fit(r), r);
+  // XACT_OPQ: without an fma, -ffast-math would form (1 + r) + r^2 q.
+  return V(1) + XACT_OPQ(simd::fma(r * r, exp_poly_fit(r), r));
 }
 
 // k from tk (above): the integer sits in the low mantissa bits of tk.
@@ -328,17 +329,19 @@ XACT_INLINE V exp_split(const V& x, V& lo, V& kf) noexcept {
   // xn keeps NaN (x second); xk drops it so that kf is always a finite integer.
   const V xn = simd::max(V(C::lo), simd::min(V(0), x));
   const V xk = simd::max(simd::min(x, V(0)), V(C::lo));
-  kf = simd::fma(xk, V(C::log2e), V(C::round_magic)) - V(C::round_magic);
-  V r = simd::fma(-kf, V(C::ln2_hi), xn);  // exact
-  r = simd::fma(-kf, V(C::ln2_mid), r);
-  if constexpr (C::ln2_lo != 0) r = simd::fma(-kf, V(C::ln2_lo), r);
+  // XACT_OPQ: under -ffast-math the rounding to an integer and the Fast2Sums below would fold
+  // away (without an fma kf = xk log2e, not an integer).
+  kf = XACT_OPQ(simd::fma(xk, V(C::log2e), V(C::round_magic))) - V(C::round_magic);
+  V r = XACT_OPQ(simd::fma(-kf, V(C::ln2_hi), xn));  // exact
+  r = XACT_OPQ(simd::fma(-kf, V(C::ln2_mid), r));
+  if constexpr (C::ln2_lo != 0) r = XACT_OPQ(simd::fma(-kf, V(C::ln2_lo), r));
   // e^r = 1 + r + w, w = r^2 q(r) (math::exp's polynomial), summed as hi + lo without the
   // rounding of 1 + (r + w): only w's own rounding (|w| <= 0.07) and r's are left.
   const V w = (r * r) * math::detail::exp_poly_q(r);
-  const V s = r + w;
-  const V sl = (r - s) + w;  // Fast2Sum: |r| >= |w|
-  const V hi = V(1) + s;
-  lo = ((V(1) - hi) + s) + sl;  // Fast2Sum: 1 >= |s|
+  const V s = XACT_OPQ(r + w);
+  const V sl = XACT_OPQ(r - s) + w;  // Fast2Sum: |r| >= |w|
+  const V hi = XACT_OPQ(V(1) + s);
+  lo = XACT_OPQ(XACT_OPQ(V(1) - hi) + s) + sl;  // Fast2Sum: 1 >= |s|
   return hi;
 }
 

@@ -39,6 +39,13 @@
 #else
 #define XACT_OPAQUE 0
 #endif
+// XACT_OPQ(e): simd::opaque(e) where XACT_OPAQUE, else e itself, textually (no call at all, so
+// a normal build's inlining and code are untouched by the barrier).
+#if XACT_OPAQUE
+#define XACT_OPQ(e) ::xact::simd::opaque(e)
+#else
+#define XACT_OPQ(e) (e)
+#endif
 
 // Does the batch fma of the default arch round once? The scalar fma must then round once too,
 // and must round twice where the batch one does (SSE2 without FMA3 computes x*y+z).
