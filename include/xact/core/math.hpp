@@ -446,7 +446,9 @@ XACT_INLINE V mul_quotient_dd(const V& dy, const V& e, const V& d, const V& de) 
   // False for a NaN result (dy = +-inf, or NaN) too: that batch takes the scaled path.
   if (simd::all(((simd::abs(n) >= V(tiny)) | (dy == V(0))) & (simd::abs(dy) <= V(S(0x1p64)))))
     return out;
-  return quotient_dd_scaled(dy, e, d, de);
+  return simd::per_batch([](const auto& gb, const auto& eb, const auto& db,
+                            const auto& deb) { return quotient_dd_scaled(gb, eb, db, deb); },
+                         dy, e, d, de);
 }
 
 }  // namespace detail
@@ -465,7 +467,8 @@ XACT_INLINE V exp(const V& x) noexcept {
   using S = simd::scalar_t<V>;
   // !(|x| <= limit) is true for NaN too.
   // False for NaN too: NaN takes the general path.
-  if (!simd::all(simd::abs(x) <= V(detail::exp_normal_limit<S>()))) return detail::exp_general(x);
+  if (!simd::all(simd::abs(x) <= V(detail::exp_normal_limit<S>())))
+    return simd::per_batch([](const auto& b) { return detail::exp_general(b); }, x);
   return detail::exp_normal(x);
 }
 
@@ -474,7 +477,8 @@ XACT_INLINE V exp(const V& x) noexcept {
 template <class V>
 XACT_INLINE V exp_nonpositive(const V& x) noexcept {
   using S = simd::scalar_t<V>;
-  if (!simd::all(x >= V(-detail::exp_normal_limit<S>()))) return detail::exp_general(x);
+  if (!simd::all(x >= V(-detail::exp_normal_limit<S>())))
+    return simd::per_batch([](const auto& b) { return detail::exp_general(b); }, x);
   return detail::exp_normal(x);
 }
 

@@ -57,6 +57,15 @@ struct sigmoid {
     V rinv;
     if (simd::all(z >= V(-math::detail::exp_normal_limit<S>())))
       return quotient(x, math::detail::exp_normal(z), rinv);
+    return simd::per_batch([](const auto& xb) { return forward_general(xb); }, x);
+  }
+
+  // A batch with a lane below -exp_normal_limit (or NaN): out of line, per batch.
+  template <class V>
+  static XACT_COLD V forward_general(const V& x) noexcept {
+    using S = simd::scalar_t<V>;
+    const V z = simd::neg_abs(x);
+    V rinv;
     // Every lane below ln(smallest normal): e < 2^-126 (2^-1022), so 1 + e = 1 and the
     // correction is below the subnormal spacing: the quotient is e itself, bit for bit. Taken
     // directly, without the quotient's arithmetic on subnormals (several times slower on x86).
@@ -82,10 +91,28 @@ struct sigmoid {
   V backward_from_x(const V& x, const V& dy) const noexcept {
     using S = simd::scalar_t<V>;
     const V z = simd::neg_abs(x);
-    const bool normal = simd::all(z >= V(-math::detail::exp_normal_limit<S>()));
-    // Every lane below ln(smallest normal): the tail alone (below), no arithmetic on subnormals.
-    if (!normal && simd::all(z < V(subnormal_cut<S>()))) return tail(z, dy);
-    const V e = normal ? math::detail::exp_normal(z) : math::detail::exp_general(z);
+    if (!simd::all(z >= V(-math::detail::exp_normal_limit<S>())))
+      return simd::per_batch(
+          [](const auto& xb, const auto& gb) { return backward_general(xb, gb); }, x, dy);
+    return backward_core(z, math::detail::exp_normal(z), dy);
+  }
+
+  // A batch with a lane below -exp_normal_limit (or NaN): out of line, per batch. Every lane
+  // below ln(smallest normal): the tail alone (below), no arithmetic on subnormals.
+  template <class V>
+  static XACT_COLD V backward_general(const V& x, const V& dy) noexcept {
+    using S = simd::scalar_t<V>;
+    const V z = simd::neg_abs(x);
+    if (simd::all(z < V(subnormal_cut<S>()))) return tail(z, dy);
+    const V out = backward_core(z, math::detail::exp_general(z), dy);
+    return simd::select(z < V(subnormal_cut<S>()), tail(z, dy), out);
+  }
+
+  // dy e / (1 + e)^2 for e = e^z (z = -|x|) a normal number or 0 (the general path's lanes
+  // that the tail replaces).
+  template <class V>
+  static V backward_core(const V& z, const V& e, const V& dy) noexcept {
+    (void)z;
     V l;
     const V h = simd::fast_two_sum(V(1), e, l);
     V de;
@@ -93,9 +120,7 @@ struct sigmoid {
     de = simd::fma(V(2) * h, l, de);
     // dy e / (d + de): the exact product, q0 from 1/d, one correction by the residual, one final
     // rounding; a huge, infinite or tiny dy e is scaled first (math::detail::mul_quotient_dd).
-    const V out = math::detail::mul_quotient_dd(dy, e, d, de);
-    if (normal) return out;
-    return simd::select(z < V(subnormal_cut<S>()), tail(z, dy), out);
+    return math::detail::mul_quotient_dd(dy, e, d, de);
   }
 
   // dy s'(x) where s'(x) = e (1 - 2e + ...), e = e^z (z = -|x|), is below the normal range:

@@ -78,14 +78,20 @@ class softplus {
     const V lim = V(-math::detail::exp_normal_limit<S>());
     if (p.unit) {
       const V a = simd::neg_abs(x);
-      if (!simd::all(a >= lim)) return backward_general(x, dy, a, V(0));
+      if (!simd::all(a >= lim))
+        return simd::per_batch([this](const auto& xb, const auto& gb, const auto& ab,
+                                      const auto& lb) { return backward_general(xb, gb, ab, lb); },
+                               x, dy, a, V(0));
       const V t = math::detail::exp_normal(a);
       return simd::select(x > V(p.thr), dy, grad(x, t, dy));
     }
     const V b = V(p.b);
     V al;
     const V a = neg_abs_z(b, x, al);
-    if (!simd::all(a >= lim)) return backward_general(x, dy, a, al);
+    if (!simd::all(a >= lim))
+      return simd::per_batch([this](const auto& xb, const auto& gb, const auto& ab,
+                                    const auto& lb) { return backward_general(xb, gb, ab, lb); },
+                             x, dy, a, al);
     const V t = exp_dw(a, al);
     return simd::select(b * x > V(p.thr), dy, grad(x, t, dy));
   }

@@ -64,6 +64,7 @@ namespace xact {
 struct swish {
   // The drivers may run this code on simd::wide (several batches at once; core/elementwise.hpp).
   static constexpr bool simd_wide = true;
+  static constexpr std::size_t simd_group = 2;  // two batches at once: faster than four here
 
   double beta = 1;
 
@@ -288,7 +289,8 @@ struct swish {
     using S = simd::scalar_t<V>;
     ok = ok & (simd::abs(x) <= V(sizeof(S) == 4 ? S(0x1p100) : S(0x1p900)));
 #endif
-    if (!simd::all(ok)) return forward_general(x);
+    if (!simd::all(ok))
+      return simd::per_batch([this](const auto& xb) { return forward_general(xb); }, x);
     return forward_core(x, xn, blog2e<V>(), a, al);
   }
 
@@ -455,7 +457,8 @@ struct swish {
     if (!simd::all(a >= V(-lim<V>()))) {
       using S = simd::scalar_t<V>;
       if (beta == 0) return dy * V(S(0.5));  // the fast path's result for every finite x, too
-      return backward_general(x, dy);
+      return simd::per_batch(
+          [this](const auto& xb, const auto& gb) { return backward_general(xb, gb); }, x, dy);
     }
     V th, tl;
     signed_t(x, a, al, th, tl);

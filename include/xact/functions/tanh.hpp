@@ -118,7 +118,9 @@ struct tanh {
     using S = simd::scalar_t<V>;
     const V w = V(-2) * simd::abs(x);
     // A lane where 4e is below the normal range (|x| > 44.4 float, 354.5 double), or NaN.
-    if (!simd::all(w >= V(sizeof(S) == 4 ? S(-88.5) : S(-709.5)))) return backward_general(x, dy);
+    if (!simd::all(w >= V(sizeof(S) == 4 ? S(-88.5) : S(-709.5))))
+      return simd::per_batch(
+          [this](const auto& xb, const auto& gb) { return backward_general(xb, gb); }, x, dy);
     return backward_core(x, dy);
   }
 

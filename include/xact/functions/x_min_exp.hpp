@@ -130,7 +130,8 @@ struct x_min_exp {
   // xm (1 + s) = fma(xm, s, xm) is the product with 1 + s unrounded, rounded once.
   template <class V>
   V forward(const V& x) const noexcept {
-    if (!simd::all(x >= -fast_lim<V>())) return forward_general(x);
+    if (!simd::all(x >= -fast_lim<V>()))
+      return simd::per_batch([this](const auto& xb) { return forward_general(xb); }, x);
     const V xm = simd::min(x, V(0));
     V tk;
     const V s = detail::exp_fast_s(xm, tk);
@@ -145,7 +146,9 @@ struct x_min_exp {
   // it is 0 at x = -1) and then multiplied by dy.
   template <class V>
   V backward_from_x(const V& x, const V& dy) const noexcept {
-    if (!simd::all(x >= -fast_lim<V>())) return backward_general(x, dy);
+    if (!simd::all(x >= -fast_lim<V>()))
+      return simd::per_batch(
+          [this](const auto& xb, const auto& gb) { return backward_general(xb, gb); }, x, dy);
     return simd::select(x >= V(0), dy, dy * factor_fast(simd::min(x, V(0))));
   }
 
