@@ -185,10 +185,20 @@ struct dice_fixed {
     V q;
     const V p =
         dice_math::gate_pq(dice_math::gate_z(x - V(S(mean)), V(scale<S>()), V(offset<S>())), q);
-    V ga;
-    const V gz = dice_math::grad_z(x, p, q, a1, dy, ga);
-    // opaque: without it -ffast-math may factor dy out of both terms (one rounding less or more).
-    return simd::fma(V(scale<S>()), gz, XACT_DICE_OPQ(dy * dice_math::factor(p, a, a1)));
+    const auto dx_of = [&](const V& g) {
+      V ga;
+      const V gz = dice_math::grad_z(x, p, q, a1, g, ga);
+      // opaque: without it -ffast-math may factor dy out of both terms (one rounding less or
+      // more).
+      return simd::fma(V(scale<S>()), gz, XACT_DICE_OPQ(g * dice_math::factor(p, a, a1)));
+    };
+    const V r = dx_of(dy);
+    // dy = +-inf: the two terms may be infinities of opposite signs (inf - inf = NaN where f'(x)
+    // is finite and not 0; found by fuzzing at x = -1.3e-36): there dx = dy f'(x), f'(x) from
+    // dy = 1 (0 gives NaN, as inf * 0). Finite dy keep r.
+    const auto inf = simd::abs(dy) == V(std::numeric_limits<S>::infinity());
+    if (!simd::any(inf)) return r;
+    return simd::select(inf, dx_of(V(1)) * dy, r);
   }
   template <class T>
   T operator()(T x) const noexcept {
