@@ -418,11 +418,17 @@ XACT_INLINE V quotient_dd(const V& g, const V& e, const V& d, const V& de, V& n,
 // by 2^-64 first, and a tiny product (|dy e| below 2^-90 float / 2^-960 double, where the error
 // terms are subnormal and lose their bits: 5 ulp at a result near FLT_MIN) by 2^64 / 2^128;
 // the result is scaled back (exact, or the one rounding into the subnormals).
+// Below this |dy e| the error terms of quotient_dd are subnormal.
+template <class S>
+constexpr S quotient_dd_tiny() noexcept {
+  return sizeof(S) == 4 ? S(0x1p-90) : S(0x1p-960);
+}
+
 template <class V>
 XACT_COLD V quotient_dd_scaled(const V& dy, const V& e, const V& d, const V& de) noexcept {
   using S = simd::scalar_t<V>;
   constexpr S up = sizeof(S) == 4 ? S(0x1p64) : S(0x1p128);
-  constexpr S tiny = sizeof(S) == 4 ? S(0x1p-90) : S(0x1p-960);
+  constexpr S tiny = quotient_dd_tiny<S>();
   const V ady = simd::abs(dy);
   const auto big = ady > V(S(0x1p64));
   const auto small = simd::abs(dy * e) < V(tiny);
@@ -440,7 +446,7 @@ XACT_COLD V quotient_dd_scaled(const V& dy, const V& e, const V& d, const V& de)
 template <class V>
 XACT_INLINE V mul_quotient_dd(const V& dy, const V& e, const V& d, const V& de) noexcept {
   using S = simd::scalar_t<V>;
-  constexpr S tiny = sizeof(S) == 4 ? S(0x1p-90) : S(0x1p-960);
+  constexpr S tiny = quotient_dd_tiny<S>();
   V n, rd;
   const V out = quotient_dd(dy, e, d, de, n, rd);
   // False for a NaN result (dy = +-inf, or NaN) too: that batch takes the scaled path.

@@ -26,9 +26,8 @@
 // otherwise become a reciprocal estimate plus one Newton step). What is still lost, measured
 // with GCC 12 -O3 -ffast-math (flags.fast_math, README "Compiler flags"): NaN/inf/-0 behaviour
 // and the NaN/inf parameter checks; scalar call = array lane and tail = body only to 2 ulp (each
-// inlined copy is reassociated on its own); a few bounds 1 ulp wider; swish, x_min_exp and
-// log_softmax not within their bounds in places. Hence the warning: build the translation units
-// that call xact without it.
+// inlined copy is reassociated on its own); a few bounds 1 ulp wider (README). Hence the warning:
+// build the translation units that call xact without it.
 #if defined(__FAST_MATH__) && !defined(XACT_ALLOW_FAST_MATH)
 #warning \
     "xact: -ffast-math (or -Ofast, -ffinite-math-only): NaN, inf and -0 give unspecified results, NaN/inf parameters are not refused, a scalar call and an array lane may differ by 2 ulp, and a few error bounds are 1 ulp wider (see README, Compiler flags). Define XACT_ALLOW_FAST_MATH to silence this warning."
@@ -116,6 +115,8 @@ struct is_batch<xsimd::batch<T, A>> : std::true_type {};
 template <class B, std::size_t U>
 struct wide {
   static_assert(U >= 1, "xact: wide of at least one batch");
+  using batch_type = B;
+  static constexpr std::size_t count = U;
   B v[U];
   wide() = default;
   // A scalar broadcast to every lane (V(1), I(C::bias), ...).
@@ -232,7 +233,7 @@ XACT_WIDE_COMPOUND(^)
   XACT_INLINE auto name(const wide<B, U>& a, const wide<B, U>& b) noexcept {               \
     return detail::wide_map<U>([&](std::size_t u) { return simd::name(a.v[u], b.v[u]); }); \
   }
-#define XACT_WIDE_FN3(name, M)                                                                     \
+#define XACT_WIDE_FN3(name)                                                                        \
   template <class B, class B0, std::size_t U>                                                      \
   XACT_INLINE auto name(const wide<B0, U>& a, const wide<B, U>& b, const wide<B, U>& c) noexcept { \
     return detail::wide_map<U>([&](std::size_t u) { return simd::name(a.v[u], b.v[u], c.v[u]); }); \
@@ -252,7 +253,7 @@ inline T fma(T a, T b, T c) noexcept {
   return a * b + c;
 #endif
 }
-XACT_WIDE_FN3(fma, 0)
+XACT_WIDE_FN3(fma)
 
 // c - a b, rounded as fma(-a, b, c) (once with a hardware fma, twice without); one
 // instruction (vfnmadd) where the negation would otherwise cost one.
@@ -269,7 +270,7 @@ inline T fnma(T a, T b, T c) noexcept {
   return c - a * b;
 #endif
 }
-XACT_WIDE_FN3(fnma, 0)
+XACT_WIDE_FN3(fnma)
 
 // opaque(v) == v, but the optimizer cannot know it (empty asm with v in a register), so no
 // algebraic rewrite crosses it: (opaque(a + b) - b) stays a rounding of a. A no-op (not even a
@@ -562,7 +563,7 @@ template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
 inline T select_sign(T s, T neg, T nonneg) noexcept {
   return s < T(0) ? neg : nonneg;
 }
-XACT_WIDE_FN3(select_sign, 0)
+XACT_WIDE_FN3(select_sign)
 
 template <class T, class A>
 inline xsimd::batch_bool<T, A> isnan(const xsimd::batch<T, A>& a) noexcept {
@@ -624,10 +625,9 @@ inline V from_bits(I i) noexcept {
 }
 template <class V, class I, std::enable_if_t<is_wide<V>::value, int> = 0>
 XACT_INLINE V from_bits(const I& i) noexcept {
-  using B = std::decay_t<decltype(std::declval<V>().v[0])>;
   V r;
-  for (std::size_t u = 0; u < sizeof(r.v) / sizeof(r.v[0]); ++u)
-    r.v[u] = simd::from_bits<B>(i.v[u]);
+  for (std::size_t u = 0; u < V::count; ++u)
+    r.v[u] = simd::from_bits<typename V::batch_type>(i.v[u]);
   return r;
 }
 
@@ -661,10 +661,9 @@ XACT_WIDE_FN2(xorsign)
 template <class B, class T>
 inline B load(const T* p) noexcept {
   if constexpr (is_wide<B>::value) {
+    using E = typename B::batch_type;
     B r;
-    using E = std::decay_t<decltype(r.v[0])>;
-    for (std::size_t u = 0; u < sizeof(r.v) / sizeof(r.v[0]); ++u)
-      r.v[u] = E::load_unaligned(p + u * E::size);
+    for (std::size_t u = 0; u < B::count; ++u) r.v[u] = E::load_unaligned(p + u * E::size);
     return r;
   } else {
     return B::load_unaligned(p);
@@ -673,9 +672,8 @@ inline B load(const T* p) noexcept {
 template <class B, class T>
 inline void store(T* p, const B& v) noexcept {
   if constexpr (is_wide<B>::value) {
-    using E = std::decay_t<decltype(v.v[0])>;
-    for (std::size_t u = 0; u < sizeof(v.v) / sizeof(v.v[0]); ++u)
-      v.v[u].store_unaligned(p + u * E::size);
+    using E = typename B::batch_type;
+    for (std::size_t u = 0; u < B::count; ++u) v.v[u].store_unaligned(p + u * E::size);
   } else {
     v.store_unaligned(p);
   }
@@ -708,8 +706,7 @@ template <class F, class V, class... R>
 XACT_INLINE V per_batch(F&& f, const V& a, const R&... r) noexcept {
   if constexpr (is_wide<V>::value) {
     V out;
-    for (std::size_t u = 0; u < sizeof(out.v) / sizeof(out.v[0]); ++u)
-      out.v[u] = f(a.v[u], r.v[u]...);
+    for (std::size_t u = 0; u < V::count; ++u) out.v[u] = f(a.v[u], r.v[u]...);
     return out;
   } else {
     return f(a, r...);

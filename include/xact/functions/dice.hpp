@@ -70,15 +70,6 @@
 #include "../core/simd.hpp"
 #include "sigmoid.hpp"
 
-// The -ffast-math barriers added here go through this macro: simd::opaque where XACT_OPAQUE
-// (-ffast-math, see simd.hpp), else the expression itself, so that the normal build's code is
-// unchanged (even an empty inline call shifts GCC's inlining and block layout).
-#if XACT_OPAQUE
-#define XACT_DICE_OPQ(v) ::xact::simd::opaque(v)
-#else
-#define XACT_DICE_OPQ(v) (v)
-#endif
-
 namespace xact {
 
 enum class dice_mode { training, inference };
@@ -138,12 +129,12 @@ struct dice_math {
     // opaque (a no-op unless -ffast-math): each product in this order, in every inlined copy
     // (reassociated per copy, the scalar call and a lane differed by up to 4 ulp where the two
     // terms of backward's sum cancel).
-    const V xq = simd::select(q == V(0), V(0), XACT_DICE_OPQ(x * q));
-    const V xpq = simd::select(p == V(0), V(0), XACT_DICE_OPQ(xq * p));
+    const V xq = simd::select(q == V(0), V(0), XACT_OPQ(x * q));
+    const V xpq = simd::select(p == V(0), V(0), XACT_OPQ(xq * p));
     const V big = V(std::numeric_limits<S>::max());
     if (simd::all(simd::abs(dy) <= big)) {
       ga = dy * xq;
-      return XACT_DICE_OPQ(XACT_DICE_OPQ(dy * xpq) * a1);
+      return XACT_OPQ(XACT_OPQ(dy * xpq) * a1);
     }
     // dy = +-inf (rare): where x q or x p q is such a limit 0, it stays 0 (dx = dy alpha or dy,
     // not the NaN of inf * 0; found by fuzzing): dy clamped to the finite range there (NaN
@@ -154,6 +145,23 @@ struct dice_math {
     const auto zq = q == V(0);
     ga = simd::select(zq, dyc, dy) * xq;
     return (simd::select(xpq == V(0), dyc, dy) * xpq) * a1;
+  }
+  // dx = scale gz + dy (alpha + (1 - alpha) p), gz = grad_z's (returned, with ga). For dy = +-inf
+  // the two terms may be infinities of opposite signs (inf - inf = NaN where f'(x) is finite and
+  // not 0; found by fuzzing dice_fixed at x = -1.3e-36): there dx = dy f'(x), f'(x) from dy = 1
+  // (0 gives NaN, as inf * 0). Finite dy: the plain sum.
+  template <class V>
+  static V dx(const V& x, const V& p, const V& q, const V& a, const V& a1, const V& scale,
+              const V& dy, V& ga, V& gz) noexcept {
+    using S = simd::scalar_t<V>;
+    gz = grad_z(x, p, q, a1, dy, ga);
+    // opaque: without it -ffast-math may factor dy out of both terms (one rounding less or more).
+    const V r = simd::fma(scale, gz, XACT_OPQ(dy * factor(p, a, a1)));
+    const auto inf = simd::abs(dy) == V(std::numeric_limits<S>::infinity());
+    if (!simd::any(inf)) return r;
+    V ga1;
+    const V f1 = simd::fma(scale, grad_z(x, p, q, a1, V(1), ga1), factor(p, a, a1));
+    return simd::select(inf, f1 * dy, r);
   }
 };
 
@@ -185,20 +193,8 @@ struct dice_fixed {
     V q;
     const V p =
         dice_math::gate_pq(dice_math::gate_z(x - V(S(mean)), V(scale<S>()), V(offset<S>())), q);
-    const auto dx_of = [&](const V& g) {
-      V ga;
-      const V gz = dice_math::grad_z(x, p, q, a1, g, ga);
-      // opaque: without it -ffast-math may factor dy out of both terms (one rounding less or
-      // more).
-      return simd::fma(V(scale<S>()), gz, XACT_DICE_OPQ(g * dice_math::factor(p, a, a1)));
-    };
-    const V r = dx_of(dy);
-    // dy = +-inf: the two terms may be infinities of opposite signs (inf - inf = NaN where f'(x)
-    // is finite and not 0; found by fuzzing at x = -1.3e-36): there dx = dy f'(x), f'(x) from
-    // dy = 1 (0 gives NaN, as inf * 0). Finite dy keep r.
-    const auto inf = simd::abs(dy) == V(std::numeric_limits<S>::infinity());
-    if (!simd::any(inf)) return r;
-    return simd::select(inf, dx_of(V(1)) * dy, r);
+    V ga, gz;
+    return dice_math::dx(x, p, q, a, a1, V(scale<S>()), dy, ga, gz);
   }
   template <class T>
   T operator()(T x) const noexcept {
@@ -458,8 +454,7 @@ class dice {
                          B& gz) {
       B q;
       const B pr = dice_math::gate_pq(dice_math::gate_z(d, p[1], p[2]), q);
-      gz = dice_math::grad_z(x, pr, q, p[4], dy, ga);
-      return simd::fma(p[5], gz, XACT_DICE_OPQ(dy * dice_math::factor(pr, p[3], p[4])));
+      return dice_math::dx(x, pr, q, p[3], p[4], p[5], dy, ga, gz);
     };
     const std::array<const T*, 6> p6{hi, w(kG), w(kO), alpha.data(), w(kA1), w(kK)};
     channelwise<A>(
@@ -507,5 +502,3 @@ class dice {
 };
 
 }  // namespace xact
-
-#undef XACT_DICE_OPQ

@@ -94,7 +94,7 @@ struct sigmoid {
     if (!simd::all(z >= V(-math::detail::exp_normal_limit<S>())))
       return simd::per_batch(
           [](const auto& xb, const auto& gb) { return backward_general(xb, gb); }, x, dy);
-    return backward_core(z, math::detail::exp_normal(z), dy);
+    return backward_core(math::detail::exp_normal(z), dy);
   }
 
   // A batch with a lane below -exp_normal_limit (or NaN): out of line, per batch. Every lane
@@ -104,15 +104,14 @@ struct sigmoid {
     using S = simd::scalar_t<V>;
     const V z = simd::neg_abs(x);
     if (simd::all(z < V(subnormal_cut<S>()))) return tail(z, dy);
-    const V out = backward_core(z, math::detail::exp_general(z), dy);
+    const V out = backward_core(math::detail::exp_general(z), dy);
     return simd::select(z < V(subnormal_cut<S>()), tail(z, dy), out);
   }
 
-  // dy e / (1 + e)^2 for e = e^z (z = -|x|) a normal number or 0 (the general path's lanes
+  // dy e / (1 + e)^2 for e = e^-|x| a normal number or 0 (the general path's lanes
   // that the tail replaces).
   template <class V>
-  static V backward_core(const V& z, const V& e, const V& dy) noexcept {
-    (void)z;
+  static V backward_core(const V& e, const V& dy) noexcept {
     V l;
     const V h = simd::fast_two_sum(V(1), e, l);
     V de;

@@ -50,15 +50,6 @@
 #include "sigmoid.hpp"
 #include "x_min_exp.hpp"
 
-// The -ffast-math barriers added here go through this macro: simd::opaque where XACT_OPAQUE
-// (-ffast-math, see simd.hpp), else the expression itself, so that the normal build's code is
-// unchanged (even an empty inline call shifts GCC's inlining and block layout).
-#if XACT_OPAQUE
-#define XACT_SWISH_OPQ(v) ::xact::simd::opaque(v)
-#else
-#define XACT_SWISH_OPQ(v) (v)
-#endif
-
 namespace xact {
 
 struct swish {
@@ -171,11 +162,11 @@ struct swish {
   template <class V>
   V exp_hl(const V& xn, const V& bl, const V& a, const V& al, V& el) const noexcept {
     V tk;
-    const V s = XACT_SWISH_OPQ(exp_s(xn, bl, a, al, tk));
+    const V s = XACT_OPQ(exp_s(xn, bl, a, al, tk));
     const V sc = detail::pow2k(tk);
     const V eh = simd::opaque(simd::fma(s, sc, sc));
     // Without an fma, -ffast-math made s sc + (sc - eh) (exact) into (s sc + sc) - eh = 0.
-    el = simd::fma(s, sc, XACT_SWISH_OPQ(sc - eh));
+    el = simd::fma(s, sc, XACT_OPQ(sc - eh));
     return eh;
   }
 
@@ -221,8 +212,8 @@ struct swish {
     const V numh = pick(x, eh, V(1));
     const V nh = x * numh;
     const V nl = simd::fma(x, pick(x, el, V(0)), simd::excess(x, numh, nh));
-    const V dh = XACT_SWISH_OPQ(V(1) + eh);
-    const V dl = XACT_SWISH_OPQ(eh - simd::opaque(dh - V(1))) + el;
+    const V dh = XACT_OPQ(V(1) + eh);
+    const V dl = XACT_OPQ(eh - simd::opaque(dh - V(1))) + el;
     const V y0 = simd::div(nh, dh);
     const V rcp = simd::fma(eh, V(S(-0x1.e2p-2)), V(S(0x1.e2p-1)));
     const V ex = simd::excess(y0, dh, nh) + simd::excess(y0, dl, nl);
@@ -368,17 +359,17 @@ struct swish {
     const V q1 = res * rcp;
     // c = 1 - s = ch + cl: 1 - q0 exactly as a Fast2Sum (exact outright for t >= 0).
     const V ch = omq;
-    const V cl = XACT_SWISH_OPQ(XACT_SWISH_OPQ(V(1) - simd::opaque(ch)) - q0) - q1;
+    const V cl = XACT_OPQ(XACT_OPQ(V(1) - simd::opaque(ch)) - q0) - q1;
     // g = 1 + t c = gh + gl: t ch exact (two_prod), then Fast2Sum(1, m): valid for |m| < 2,
     // and for m <= -1 (m <= 0 whenever t < 0) 1 + m is exact and the formula gives 0.
     V me;
     const V m = simd::two_prod(th, ch, me);
     me = simd::fma(th, cl, beta == 1 ? me : simd::fma(tl, ch, me));  // SiLU: tl = 0
-    const V gh = XACT_SWISH_OPQ(V(1) + m);
-    const V gl = XACT_SWISH_OPQ(m - simd::opaque(gh - V(1))) + me;
+    const V gh = XACT_OPQ(V(1) + m);
+    const V gl = XACT_OPQ(m - simd::opaque(gh - V(1))) + me;
     // s g, one rounding of the dominant product.
     // (Without an fma, -ffast-math factored q0 out: q0 (gh + gl) lost gl.)
-    const V f = simd::fma(q0, gh, XACT_SWISH_OPQ(simd::fma(q0, gl, q1 * gh)));
+    const V f = simd::fma(q0, gh, XACT_OPQ(simd::fma(q0, gl, q1 * gh)));
     using S = simd::scalar_t<V>;
     // The polynomial only where a lane needs it (the same bits either way).
     const auto far = simd::abs(th - V(S(-1.2784645))) >= V(S(0.25));  // th is finite here
@@ -439,12 +430,12 @@ struct swish {
     const V ph = detail::exp_split(at, pl, kf);
     pl = simd::fma(ph, simd::select(a >= -lim, al, V(0)), pl);
     const V eh = detail::scale2(ph, kf);
-    const V h = XACT_SWISH_OPQ(V(1) + eh);
-    const V l = XACT_SWISH_OPQ(eh - XACT_SWISH_OPQ(h - V(1))) + detail::scale2(pl, kf);
+    const V h = XACT_OPQ(V(1) + eh);
+    const V l = XACT_OPQ(eh - XACT_OPQ(h - V(1))) + detail::scale2(pl, kf);
     const V dh = simd::div(V(1), h);
     V pe;
     const V p = simd::two_prod(dh, h, pe);
-    const V dl = ((XACT_SWISH_OPQ(V(1) - p) - pe) - dh * l) * dh;
+    const V dl = ((XACT_OPQ(V(1) - p) - pe) - dh * l) * dh;
     const V w = detail::scale2(xc * ((ph + pl) * (dh + dl)) * dh, kf);
     return simd::select(a < -lim, V(0), w);
   }
@@ -471,7 +462,7 @@ struct swish {
     using S = simd::scalar_t<V>;
     const V xc = simd::max(V(std::numeric_limits<S>::lowest()),
                            simd::min(V(std::numeric_limits<S>::max()), x));
-    dparam = XACT_SWISH_OPQ(param_factor(x) * xc) * dy;
+    dparam = XACT_OPQ(param_factor(x) * xc) * dy;
     return backward_from_x(x, dy);
   }
 
@@ -482,5 +473,3 @@ struct swish {
 };
 
 }  // namespace xact
-
-#undef XACT_SWISH_OPQ
