@@ -175,6 +175,15 @@ constexpr std::size_t group_of() noexcept {
 // reading ahead past the end of an array is harmless; no result depends on it.
 constexpr std::size_t elementwise_prefetch_bytes = XACT_PREFETCH_BYTES;
 
+// One cache line at p into L2 (and the outer levels), not L1.
+inline void prefetch_l2(const void* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 0, 2);
+#else
+  (void)p;
+#endif
+}
+
 template <std::size_t Bytes>
 inline void prefetch_lines(const void* p) noexcept {
 #if defined(__GNUC__) || defined(__clang__)
