@@ -123,7 +123,9 @@ class softplus {
     p.cut = p.thr < S(128) ? p.thr : S(128);
     const long double l = std::log(static_cast<long double>(p.b));
     p.lnb_hi = static_cast<S>(l);
-    p.lnb_lo = static_cast<S>(l - p.lnb_hi);
+    // XACT_OPQ: under -ffast-math GCC folds l - (long double)(S)l to 0 where beta is a constant
+    // (lo lost: 6 ulp at beta = 1e-20, x = -7.4e22, double).
+    p.lnb_lo = static_cast<S>(l - XACT_OPQ(p.lnb_hi));
     p.unit = p.b == S(1);
     return p;
   }
@@ -168,7 +170,8 @@ class softplus {
     const V lh = log1p01<true>(t, ll);
     // (lh + ll) / beta: q0 from 1/beta, corrected by the exact residual lh - q0 beta.
     const V q0 = lh * ib;
-    const V q = simd::fma(simd::fnma(q0, b, lh) + ll, ib, q0);
+    // XACT_OPQ: -ffast-math would add ll to lh first, which rounds it away.
+    const V q = simd::fma(XACT_OPQ(simd::fnma(q0, b, lh)) + ll, ib, q0);
     V y = simd::max(x, V(0)) + q;
     if (!simd::all(a >= V(-math::detail::exp_normal_limit<S>()))) y = tiny(x, a, al, y);
     return simd::select(b * x > V(p.cut), x, y);
@@ -296,8 +299,9 @@ class softplus {
 #else
       V hl;
       const V h = simd::two_prod(hf, f, hl);  // f^2/2 = h + hl
-      const V d = f - h;
-      const V dl = ((f - d) - h) - hl;  // f - d and (f - d) - h exact (Sterbenz)
+      // f - d and (f - d) - h exact (Sterbenz); XACT_OPQ: -ffast-math folds (f - d) - h to 0.
+      const V d = XACT_OPQ(f - h);
+      const V dl = (XACT_OPQ(f - d) - h) - hl;
 #endif
       V el;
       const V e = simd::fast_two_sum(k * V(C::ln2_hi), d, el);  // 0 or ln2_hi > |d|

@@ -135,7 +135,9 @@ struct x_min_exp {
     const V xm = simd::min(x, V(0));
     V tk;
     const V s = detail::exp_fast_s(xm, tk);
-    const V y = math::detail::exp_scale_normal(simd::fma(xm, s, xm), tk);
+    // XACT_OPQ: without a hardware fma, -ffast-math rewrites xm s + xm as xm (s + 1), which
+    // rounds s once more (2 ulp, SSE2).
+    const V y = math::detail::exp_scale_normal(simd::fma(xm, s, XACT_OPQ(xm)), tk);
     // -0 >= 0: y(-0) = -0.
     return simd::select(x >= V(0), x, y);
   }
@@ -169,9 +171,11 @@ struct x_min_exp {
   template <class V>
   static V factor_mantissa(const V& xm, V& tk) noexcept {
     const V s = detail::exp_fast_s(xm, tk);
-    const V uh = V(1) + xm;
+    // XACT_OPQ: -ffast-math would merge 1 + xm into the final sum, where xm + 1 no longer
+    // cancels exactly (3e10 ulp near x = -1, SSE2 double), or rewrite uh s + uh as uh (s + 1).
+    const V uh = XACT_OPQ(V(1) + xm);
     const V ul = xm - simd::opaque(uh - V(1));
-    return simd::fma(uh, s, simd::fma(ul, s, ul)) + uh;
+    return simd::fma(uh, s, simd::fma(ul, s, ul)) + XACT_OPQ(uh);
   }
 
   template <class V>
@@ -183,7 +187,8 @@ struct x_min_exp {
     const V xm = simd::max(lo<V>(), simd::min(x, V(0)));
     V tk;
     const V s = detail::exp_fast_s(xm, tk);
-    const V y = math::detail::scale_rounded(simd::fma(xm, s, xm), math::detail::exp_k(tk));
+    const V y =
+        math::detail::scale_rounded(simd::fma(xm, s, XACT_OPQ(xm)), math::detail::exp_k(tk));
     return simd::select(x < V(0), y, x);  // x >= 0 (-0 too) and NaN: x
   }
 
