@@ -353,7 +353,16 @@ class softplus {
 #endif
     const V q0 = n * rd;
     const V g = simd::fma(simd::residual(q0, t, n - q0) - en, rd, q0);
+#if XACT_OPAQUE && !XACT_HAS_FMA
+    // -ffast-math folds g == g to true (scalar code), but without an fma g is NaN wherever
+    // Dekker's split of dy overflows (|dy| > max / (2^12 + 1), float; / (2^27 + 1), double):
+    // NaN at x = dy = FLT_MAX, the true dx dy. There q0 is taken by the size of dy instead.
+    using S = simd::scalar_t<V>;
+    const V big = V(sizeof(S) == 4 ? S(0x1p114) : S(0x1p995));
+    return simd::select(simd::abs(dy) < big, g, q0);
+#else
     return simd::select(g == g, g, q0);
+#endif
   }
 
   double beta_;
