@@ -417,12 +417,12 @@ class dice {
   template <class A, bool Affine>
   void walk_forward(const channel_shape& s, const T* x, T* y, const T* hi, const T* lo,
                     const T* rstd) {
-    using B = xsimd::batch<T, A>;
     fold_constants<Affine>(lo, rstd);
     channelwise<A>(s, std::array<const T*, 5>{hi, w(kG), w(kO), alpha.data(), w(kA1)},
                    std::array<const T*, 1>{x}, y, std::array<T*, 0>{},
-                   [](const std::array<B, 5>& p, const std::array<B, 1>& v, std::array<B, 0>&) {
-                     const B z = dice_math::gate_z(v[0] - p[0], p[1], p[2]);
+                   // Generic: the driver may hand it four rows at once (simd::wide).
+                   [](const auto& p, const auto& v, auto&) {
+                     const auto z = dice_math::gate_z(v[0] - p[0], p[1], p[2]);
                      return dice_math::forward(v[0], sigmoid{}.forward(z), p[3], p[4]);
                    });
   }
@@ -450,22 +450,23 @@ class dice {
     // statistics; in training, pass 2 then only subtracts k (mean(gz) + xhat mean(gz xhat)),
     // without the sigmoid (unless dx is x, which pass 2 must still read).
     const bool keep_u = !Training || dx != x;
-    const auto u_of = [](const std::array<B, 6>& p, const B& x, const B& dy, const B& d, B& ga,
-                         B& gz) {
-      B q;
-      const B pr = dice_math::gate_pq(dice_math::gate_z(d, p[1], p[2]), q);
+    // Generic (V a batch or a simd::wide of them): the driver may hand several rows at once.
+    const auto u_of = [](const auto& p, const auto& x, const auto& dy, const auto& d, auto& ga,
+                         auto& gz) {
+      using V = std::decay_t<decltype(x)>;
+      V q;
+      const V pr = dice_math::gate_pq(dice_math::gate_z(d, p[1], p[2]), q);
       return dice_math::dx(x, pr, q, p[3], p[4], p[5], dy, ga, gz);
     };
     const std::array<const T*, 6> p6{hi, w(kG), w(kO), alpha.data(), w(kA1), w(kK)};
-    channelwise<A>(
-        s, p6, std::array<const T*, 2>{x, dy}, keep_u ? dx : (T*)nullptr,
-        std::array<T*, 3>{w(kS0), w(kS1), w(kS2)},
-        [&u_of](const std::array<B, 6>& p, const std::array<B, 2>& v, std::array<B, 3>& t) {
-          const B d = v[0] - p[0];
-          const B u = u_of(p, v[0], v[1], d, t[0], t[1]);
-          t[2] = t[1] * d;
-          return u;
-        });
+    channelwise<A>(s, p6, std::array<const T*, 2>{x, dy}, keep_u ? dx : (T*)nullptr,
+                   std::array<T*, 3>{w(kS0), w(kS1), w(kS2)},
+                   [&u_of](const auto& p, const auto& v, auto& t) {
+                     const auto d = v[0] - p[0];
+                     const auto u = u_of(p, v[0], v[1], d, t[0], t[1]);
+                     t[2] = t[1] * d;
+                     return u;
+                   });
     const std::size_t n = s.per_channel();
     for (std::size_t c = 0; c < C; ++c) {
       const T sg = w(kS1)[c];                                   // sum gz
@@ -489,15 +490,15 @@ class dice {
       return;
     }
     const std::array<const T*, 8> p8{hi, w(kG), w(kO), alpha.data(), w(kA1), w(kK), w(kM1), w(kM2)};
-    channelwise<A>(
-        s, p8, std::array<const T*, 2>{x, dy}, dx, std::array<T*, 0>{},
-        [&u_of](const std::array<B, 8>& p, const std::array<B, 2>& v, std::array<B, 0>&) {
-          const B d = v[0] - p[0];
-          B ga, gz;
-          const std::array<B, 6> p6{p[0], p[1], p[2], p[3], p[4], p[5]};
-          const B u = u_of(p6, v[0], v[1], d, ga, gz);
-          return u - simd::fma(d, p[6], p[7]);
-        });
+    channelwise<A>(s, p8, std::array<const T*, 2>{x, dy}, dx, std::array<T*, 0>{},
+                   [&u_of](const auto& p, const auto& v, auto&) {
+                     using V = std::decay_t<decltype(v[0])>;
+                     const V d = v[0] - p[0];
+                     V ga, gz;
+                     const std::array<V, 6> p6{p[0], p[1], p[2], p[3], p[4], p[5]};
+                     const V u = u_of(p6, v[0], v[1], d, ga, gz);
+                     return u - simd::fma(d, p[6], p[7]);
+                   });
   }
 };
 
