@@ -78,20 +78,26 @@ class softplus {
     const V lim = V(-math::detail::exp_normal_limit<S>());
     if (p.unit) {
       const V a = simd::neg_abs(x);
-      if (!simd::all(a >= lim))
+      if (!simd::all(a >= lim)) {
+        // Every lane in the tail: backward_general's first case, for the whole group at once
+        // (subnormal-heavy inputs ran 2.7x the normal time per batch).
+        if (simd::all(tail_lanes(x, a))) return tail_grad(x, dy, a, V(0));
         return simd::per_batch([this](const auto& xb, const auto& gb, const auto& ab,
                                       const auto& lb) { return backward_general(xb, gb, ab, lb); },
                                x, dy, a, V(0));
+      }
       const V t = math::detail::exp_normal(a);
       return simd::select(x > V(p.thr), dy, grad(x, t, dy));
     }
     const V b = V(p.b);
     V al;
     const V a = neg_abs_z(b, x, al);
-    if (!simd::all(a >= lim))
+    if (!simd::all(a >= lim)) {
+      if (simd::all(tail_lanes(x, a))) return tail_grad(x, dy, a, al);
       return simd::per_batch([this](const auto& xb, const auto& gb, const auto& ab,
                                     const auto& lb) { return backward_general(xb, gb, ab, lb); },
                              x, dy, a, al);
+    }
     const V t = exp_dw(a, al);
     return simd::select(b * x > V(p.thr), dy, grad(x, t, dy));
   }
@@ -325,18 +331,30 @@ class softplus {
     using S = simd::scalar_t<V>;
     const auto& p = params<S>();
     const V b = V(p.b);
-    const auto tail = (x < V(0)) & (a < V(math::detail::exp_subnormal_cut<S>()));
+    const auto tail = tail_lanes(x, a);
+    const V r = tail_grad(x, dy, a, al);
+    if (simd::all(tail)) return r;
+    const V t = p.unit ? math::detail::exp_general(a) : exp_dw(a, al);
+    const V g = simd::select((p.unit ? x : b * x) > V(p.thr), dy, grad(x, t, dy));
+    return simd::select(tail, r, g);
+  }
+
+  // The lanes backward_general gives to tail_grad.
+  template <class V>
+  static auto tail_lanes(const V& x, const V& a) noexcept {
+    return (x < V(0)) & (a < V(math::detail::exp_subnormal_cut<simd::scalar_t<V>>()));
+  }
+  template <class V>
+  V tail_grad(const V& x, const V& dy, const V& a, const V& al) const noexcept {
+    using S = simd::scalar_t<V>;
+    const auto& p = params<S>();
     V pl, kf;
     const V ph = math::detail::exp_split(a, pl, kf);
     // al only where a is not clamped (beyond, Dekker's product without an fma may have
     // overflowed: al inf or NaN, and e^a is 0 to any dy there anyway).
     const V alc = simd::select(a >= V(math::detail::exp_split_constants<S>::lo), al, V(0));
-    V r = math::detail::mul_scaled(dy, ph, p.unit ? pl : simd::fma(ph, alc, pl), kf);
-    r = simd::select(x == V(-std::numeric_limits<S>::infinity()), dy * V(0), r);
-    if (simd::all(tail)) return r;
-    const V t = p.unit ? math::detail::exp_general(a) : exp_dw(a, al);
-    const V g = simd::select((p.unit ? x : b * x) > V(p.thr), dy, grad(x, t, dy));
-    return simd::select(tail, r, g);
+    const V r = math::detail::mul_scaled(dy, ph, p.unit ? pl : simd::fma(ph, alc, pl), kf);
+    return simd::select(x == V(-std::numeric_limits<S>::infinity()), dy * V(0), r);
   }
 
   template <class V>
