@@ -225,8 +225,7 @@ struct swish {
   XACT_COLD V forward_general(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
     if (beta == 0) return x * V(S(0.5));  // the fast path's result for every finite x, too
-    const V xc = simd::max(V(std::numeric_limits<S>::lowest()),
-                           simd::min(V(std::numeric_limits<S>::max()), x));  // keeps NaN
+    const V xc = clamp_finite(x);
     V xn, a, al;
     split_t(xc, xn, a, al);
     const auto in = a >= V(-lim<V>());
@@ -251,13 +250,20 @@ struct swish {
     return simd::select(in, core, out);
   }
 
+  // x clamped to the finite range (+-inf to +-max), NaN kept: the general paths' input.
+  template <class V>
+  static V clamp_finite(const V& x) noexcept {
+    using S = simd::scalar_t<V>;
+    return simd::max(V(std::numeric_limits<S>::lowest()),
+                     simd::min(V(std::numeric_limits<S>::max()), x));
+  }
+
   // The general path's lanes out of the core's range (|t| > lim, or NaN), beta != 0.
   template <class V>
   V forward_out(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
     constexpr bool F = sizeof(S) == 4;
-    const V xc = simd::max(V(std::numeric_limits<S>::lowest()),
-                           simd::min(V(std::numeric_limits<S>::max()), x));  // keeps NaN
+    const V xc = clamp_finite(x);
     const auto pos = positive(x);
     V xn, a, al;
     split_t(xc, xn, a, al);
@@ -404,8 +410,7 @@ struct swish {
   XACT_COLD V backward_general(const V& x, const V& dy) const noexcept {
     using S = simd::scalar_t<V>;
     constexpr bool F = sizeof(S) == 4;
-    const V xc = simd::max(V(std::numeric_limits<S>::lowest()),
-                           simd::min(V(std::numeric_limits<S>::max()), x));  // keeps NaN
+    const V xc = clamp_finite(x);
     const auto pos = positive(x);
     V xn, a, al;
     split_t(xc, xn, a, al);
