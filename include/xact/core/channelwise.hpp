@@ -30,7 +30,8 @@
 //    of tile positions down a block of rows that fits L1, parameters and accumulators in
 //    registers, merged once per strip), a larger one in memory order.
 // Also channel_moments (float): per-channel sums of x - shift and its square in one pass,
-// accumulated in double (batch statistics; Dice's training forward).
+// accumulated in double (batch statistics; Dice's training forward), and
+// channel_moments_finish: mean, variance and 1/sqrt(var + eps) from those sums.
 // Sums: terms are added 4 batches at a time (a plain sum of 4) into Neumaier accumulators: the
 // error bound is about 2 eps |sum| + 1.5 eps sum|terms| whatever the count (a plain running
 // sum's grows as n eps sum|terms|), and in practice a million terms come out within an ulp of
@@ -589,6 +590,45 @@ inline bool channel_moments(const channel_shape& shape, const float* shift, cons
   }
   flush();
   return true;
+}
+
+// After channel_moments, per channel c < C (sums of d = x - shift and d^2 over n elements):
+// s1 <- the mean, s2 <- the biased variance (negative rounding clamped to 0, NaN kept), rs <-
+// 1/sqrt(var + eps), in double batches over the channels (as a scalar loop, its divisions and
+// square roots cost ~1 us for 64 channels, a third of a Dice [16, 64] forward). IEEE division
+// and square root: each lane's bits are the scalar formula's. Returns, when check, whether a
+// channel's shift lies beyond 2^8 standard deviations of its mean (the caller then shifts by
+// the mean and sums again); false for NaN.
+template <class A = xsimd::default_arch>
+inline bool channel_moments_finish(std::size_t C, std::size_t n, double eps, const float* shift,
+                                   double* s1, double* s2, double* rs, bool check) noexcept {
+  using D = xsimd::batch<double, A>;
+  bool far = false;
+  const auto one = [&](auto s1v, auto s2v, auto sh) {
+    using V = decltype(s1v);
+    const V dn = V(double(n));
+    const V a = s1v / dn;
+    const V v = s2v / dn - a * a;
+    if (check) far = far || simd::any(a * a > V(0x1p16) * v);
+    const V var = simd::select(v < V(0), V(0), v);  // rounding only; NaN stays NaN
+    return std::array<V, 3>{sh + a, var, V(1) / simd::sqrt(var + V(eps))};
+  };
+  std::size_t c = 0;
+  for (; c + D::size <= C; c += D::size) {
+    alignas(A::alignment()) double shd[D::size];
+    for (std::size_t j = 0; j < D::size; ++j) shd[j] = double(shift[c + j]);
+    const auto r = one(D::load_unaligned(s1 + c), D::load_unaligned(s2 + c), D::load_aligned(shd));
+    r[0].store_unaligned(s1 + c);
+    r[1].store_unaligned(s2 + c);
+    r[2].store_unaligned(rs + c);
+  }
+  for (; c < C; ++c) {
+    const auto r = one(s1[c], s2[c], double(shift[c]));
+    s1[c] = r[0];
+    s2[c] = r[1];
+    rs[c] = r[2];
+  }
+  return far;
 }
 
 }  // namespace xact

@@ -331,10 +331,10 @@ class dice {
       for (std::size_t c = 0; c < C; ++c) shift[c] = x[c * step];  // element (0, c, 0)
       double* rs = s2 + C;
       if (!channel_moments<A>(s, shift, x, s1, s2)) return false;
-      if (moments_finish<A>(n, shift, s1, s2, rs, true)) {
+      if (channel_moments_finish<A>(C, n, double(eps_), shift, s1, s2, rs, true)) {
         for (std::size_t c = 0; c < C; ++c) shift[c] = T(s1[c]);  // the mean
         channel_moments<A>(s, shift, x, s1, s2);
-        moments_finish<A>(n, shift, s1, s2, rs, false);
+        channel_moments_finish<A>(C, n, double(eps_), shift, s1, s2, rs, false);
       }
       const T m = momentum_;
       for (std::size_t c = 0; c < C; ++c) {
@@ -350,47 +350,6 @@ class dice {
       }
       return true;
     }
-  }
-
-  // From the sums of d = x - shift and d^2 over n elements, per feature: s1 <- the mean, s2 <-
-  // the biased variance (negative rounding clamped to 0, NaN kept), rs <- 1/sqrt(var + eps), in
-  // double batches over the features (the divisions and square roots per feature cost a
-  // scalar loop ~1 us for 64 features, a third of a [16, 64] forward). IEEE division and square
-  // root: each lane's bits are the scalar formula's. Returns, when check, whether a feature's
-  // shift lies beyond 2^8 standard deviations of its mean (the caller then shifts by the mean
-  // and sums again); false for NaN.
-  template <class A>
-  bool moments_finish(std::size_t n, const T* shift, double* s1, double* s2, double* rs,
-                      bool check) const noexcept {
-    using D = xsimd::batch<double, A>;
-    const std::size_t C = features();
-    bool far = false;
-    const auto one = [&](auto s1v, auto s2v, auto sh) {
-      using V = decltype(s1v);
-      const V dn = V(double(n));
-      const V a = s1v / dn;
-      const V v = s2v / dn - a * a;
-      if (check) far = far || simd::any(a * a > V(0x1p16) * v);
-      const V var = simd::select(v < V(0), V(0), v);  // rounding only; NaN stays NaN
-      return std::array<V, 3>{sh + a, var, V(1) / simd::sqrt(var + V(double(eps_)))};
-    };
-    std::size_t c = 0;
-    for (; c + D::size <= C; c += D::size) {
-      alignas(A::alignment()) double shd[D::size];
-      for (std::size_t j = 0; j < D::size; ++j) shd[j] = double(shift[c + j]);
-      const auto r =
-          one(D::load_unaligned(s1 + c), D::load_unaligned(s2 + c), D::load_aligned(shd));
-      r[0].store_unaligned(s1 + c);
-      r[1].store_unaligned(s2 + c);
-      r[2].store_unaligned(rs + c);
-    }
-    for (; c < C; ++c) {
-      const auto r = one(s1[c], s2[c], double(shift[c]));
-      s1[c] = r[0];
-      s2[c] = r[1];
-      rs[c] = r[2];
-    }
-    return far;
   }
 
   template <class A>
