@@ -81,3 +81,46 @@ TYPED_TEST(Simd, NegAbsAndSelectSign) {
 }
 
 }  // namespace
+
+namespace {
+
+// fma and fnma round once where XACT_HAS_FMA says so, for the scalar and every lane alike: the
+// residual of a product is exact (two_prod), not 0. xsimd 8.1's AVX-512 batches have no fma
+// kernel (its generic fallback rounds the product) and this failed there before simd.hpp called
+// the intrinsics; without an fma both round twice, the scalar like the batch.
+TYPED_TEST(Simd, FmaRoundsAsTheScalarDoes) {
+  using T = TypeParam;
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = B::size;
+  // a = b = 1 + h, h = 2^-(digits/2 + 1): a b = 1 + 2h + h^2 exactly, rounded to 1 + 2h (h^2 is
+  // below half an ulp of 1), so the residual is h^2.
+  const T h = std::ldexp(T(1), -(std::numeric_limits<T>::digits / 2 + 1));
+  const T a = T(1) + h, b = a, p = a * b, want = h * h;
+  ASSERT_NE(want, T(0));
+  alignas(64) T out[W];
+  xact::simd::fma(B(a), B(b), B(-p)).store_aligned(out);
+  const T fma_scalar = xact::simd::fma(a, b, -p);
+  xact::simd::fnma(B(a), B(b), B(p)).store_aligned(out);
+  const T fnma_lane = out[0];
+  xact::simd::fma(B(a), B(b), B(-p)).store_aligned(out);
+  ASSERT_EQ(p, T(1) + 2 * h);
+  for (std::size_t i = 0; i < W; ++i) EXPECT_TRUE(xt::same_bits(out[i], fma_scalar)) << i;
+  EXPECT_TRUE(xt::same_bits(fnma_lane, xact::simd::fnma(a, b, p)));
+  T e;
+  const T hi = xact::simd::two_prod(a, b, e);
+  EXPECT_EQ(hi, p);
+  EXPECT_EQ(e, want);  // two_prod is exact with or without an fma
+  if (XACT_HAS_FMA) {
+    EXPECT_EQ(out[0], want);
+    EXPECT_EQ(fnma_lane, -want);
+  } else {
+    EXPECT_EQ(out[0], T(0));
+  }
+  B eb;
+  const B hb = xact::simd::two_prod(B(a), B(b), eb);
+  eb.store_aligned(out);
+  EXPECT_EQ(hb.get(0), p);
+  for (std::size_t i = 0; i < W; ++i) EXPECT_EQ(out[i], want) << i;
+}
+
+}  // namespace

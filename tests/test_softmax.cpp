@@ -22,8 +22,9 @@ struct bounds<float> {
   static constexpr double softmax = 3;
   // strict, no floor needed (log1p of s - 1, s - 1 summed exactly: DominantEntryLongRows)
   static constexpr double log_softmax = 1;
-  // the row max's own y = -log1p(s - 1) where one other term dominates s - 1: that term's
-  // exp rounding (up to ~1.2 ulp of it) is not averaged away (fuzzing: 2 ulp, row of 2)
+  // the row max's own y = -log1p(s - 1) where one other term dominates s - 1, or all others are
+  // equal: that exp rounding (up to ~1.2 ulp) is not averaged away (fuzzing: 2 ulp, row of 2;
+  // DominantEntryLongRows on AVX-512: 2 ulp, 169 equal terms)
   static constexpr double log_softmax_max = 2;
   static constexpr double log_floor = 0;  // absolute floor near y = 0: none
   static constexpr double grad = 3;       // in ulps of the scale (see grad_error)
@@ -242,7 +243,11 @@ TYPED_TEST(Softmax, DominantEntryLongRows) {
               e_floor = std::max(e_floor, double(abs_err / tiny / LD(n - 1)));
               if (abs_err <= LD(n - 1) * tiny) b = 0;
             }
-            ASSERT_LE(b, bounds<T>::log_softmax)
+            // The row max's own y = -log1p(s - 1): with every other term the same (kind 1),
+            // their common exp rounding is not averaged away (log_softmax_max; 2 ulp seen with
+            // float rows of 170 on AVX-512).
+            const bool own = k == (j * 37 + n / 3) % n;
+            ASSERT_LE(b, own ? bounds<T>::log_softmax_max : bounds<T>::log_softmax)
                 << "log_softmax n=" << n << " inner=" << inner << " kind=" << kind << " k=" << k
                 << " x=" << xr[k] << " got " << lr[k] << " want " << rl[k];
             e_lsm = std::max(e_lsm, b);
@@ -571,7 +576,8 @@ TYPED_TEST(Softmax, LayoutIndependence) {
         if (ref_col.empty()) ref_col = col;
         for (std::size_t k = 0; k < col.size(); ++k)
           ASSERT_TRUE(xt::same_bits(col[k], ref_col[k]))
-              << "inner=" << inner << " col=" << j << " k=" << k;
+              << "inner=" << inner << " col=" << j << " k=" << k << " n=" << n << " got " << col[k]
+              << " ref " << ref_col[k];
       }
     }
   }

@@ -50,6 +50,8 @@
 #include "core/elementwise.hpp"
 #include "functions/softmax.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 namespace eigen_detail {
@@ -624,3 +626,5 @@ struct functor_traits<xact::eigen::backward_from_y_expr<Op>> {
 };
 }  // namespace internal
 }  // namespace Eigen
+
+XACT_DIAGNOSTICS_END

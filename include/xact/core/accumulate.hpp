@@ -9,6 +9,8 @@
 
 #include "simd.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 template <class V>
@@ -62,3 +64,5 @@ inline T reduce(const compensated_sum<T>& acc) noexcept {
 }
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

@@ -55,6 +55,8 @@
 #include "elementwise.hpp"
 #include "simd.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 enum class layout { channels_first, channels_last };
@@ -632,3 +634,5 @@ inline bool channel_moments_finish(std::size_t C, std::size_t n, double eps, con
 }
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

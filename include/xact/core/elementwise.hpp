@@ -39,6 +39,8 @@
 #include "accumulate.hpp"
 #include "simd.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 namespace detail {
@@ -461,3 +463,5 @@ inline detail::range_value_t<const X> backward_with_param(const Op& op, const X&
 }
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

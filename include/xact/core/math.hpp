@@ -12,6 +12,8 @@
 
 #include "simd.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 namespace math {
 
@@ -626,3 +628,5 @@ XACT_INLINE V log1p(const V& x) noexcept {
 
 }  // namespace math
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

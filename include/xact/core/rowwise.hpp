@@ -43,6 +43,8 @@
 #include "elementwise.hpp"
 #include "simd.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 // A contiguous array of outer * axis * inner elements, reduced along `axis`.
@@ -476,3 +478,5 @@ inline void normalize_backward(const Op& op, const T* y, const T* dy, T* dx, con
 
 }  // namespace rowwise
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

@@ -12,7 +12,28 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+
+// GCC before 13 warns (-Wmaybe-uninitialized, -Wuninitialized) inside its own AVX-512 intrinsic
+// headers wherever an intrinsic built on _mm512_undefined_* (`__m512 __Y = __Y;`) is inlined into
+// a function outside a system header (GCC bug 105593): every xsimd min, max and shift on AVX-512
+// does it. The intrinsic headers arrive through xsimd here; their locations are covered, and each
+// xact header covers its own (XACT_DIAGNOSTICS_BEGIN / END), so that a user's -Wall -Werror build
+// for AVX-512 stays clean without the flags of the whole translation unit being touched.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#define XACT_DIAGNOSTICS_BEGIN                                                               \
+  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"") \
+      _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
+#define XACT_DIAGNOSTICS_END _Pragma("GCC diagnostic pop")
+#else
+#define XACT_DIAGNOSTICS_BEGIN
+#define XACT_DIAGNOSTICS_END
+#endif
+
+XACT_DIAGNOSTICS_BEGIN
 #include <xsimd/xsimd.hpp>
+XACT_DIAGNOSTICS_END
+
+XACT_DIAGNOSTICS_BEGIN
 
 // -ffast-math (-Ofast) = -ffinite-math-only (the compiler may assume no NaN and no inf: NaN
 // checks fold to false, so NaN propagation, the documented +-inf results and the constructors'
@@ -240,9 +261,22 @@ XACT_WIDE_COMPOUND(^)
   }
 
 // --- arithmetic -----------------------------------------------------------------------------
+// xsimd 8.1 has no fma kernel for AVX-512: its generic fallback computes a * b + c with two
+// roundings (and -std=c++17 does not let GCC contract it), which would break every error-free
+// transformation here (two_prod's residual would be 0). The AVX-512 batches call the intrinsics.
+#if defined(__AVX512F__)
+#define XACT_FMA_512(A, T, op, a, b, c)                                             \
+  if constexpr (std::is_base_of<xsimd::avx512f, A>::value) {                        \
+    if constexpr (std::is_same<T, float>::value) return _mm512_##op##_ps(a, b, c);  \
+    if constexpr (std::is_same<T, double>::value) return _mm512_##op##_pd(a, b, c); \
+  }
+#else
+#define XACT_FMA_512(A, T, op, a, b, c)
+#endif
 template <class T, class A>
 inline xsimd::batch<T, A> fma(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b,
                               const xsimd::batch<T, A>& c) noexcept {
+  XACT_FMA_512(A, T, fmadd, a, b, c)
   return xsimd::fma(a, b, c);
 }
 template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
@@ -260,6 +294,7 @@ XACT_WIDE_FN3(fma)
 template <class T, class A>
 inline xsimd::batch<T, A> fnma(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b,
                                const xsimd::batch<T, A>& c) noexcept {
+  XACT_FMA_512(A, T, fnmadd, a, b, c)
   return xsimd::fnma(a, b, c);
 }
 template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
@@ -272,32 +307,50 @@ inline T fnma(T a, T b, T c) noexcept {
 }
 XACT_WIDE_FN3(fnma)
 
-// opaque(v) == v, but the optimizer cannot know it (empty asm with v in a register), so no
-// algebraic rewrite crosses it: (opaque(a + b) - b) stays a rounding of a. A no-op (not even a
-// register constraint) unless XACT_OPAQUE (fast-math, see the top of this file).
+// barrier(v) == v, but the optimizer cannot know it (empty asm with v in a register), so no
+// algebraic rewrite crosses it: (barrier(a + b) - b) stays a rounding of a, and a barrier(a * b)
+// stays a rounded product that no later addition fuses into an fma (GCC contracts a * b + c
+// under -ffp-contract=fast, its default for C++, where it sees both: in one inlined copy and not
+// in another, so a lane would no longer match the scalar call). No instruction is emitted.
 template <class V>
-inline V opaque(V v) noexcept {
-#if XACT_OPAQUE
+inline V barrier(V v) noexcept {
+#if defined(__AVX512F__)
+#define XACT_ASM_VREG "+v"
+#elif defined(__x86_64__) || defined(__i386__)
+#define XACT_ASM_VREG "+x"
+#elif defined(__aarch64__) || defined(__arm__)
+#define XACT_ASM_VREG "+w"
+#endif
   if constexpr (is_batch<V>::value) {
     auto r = v.data;
-#if defined(__x86_64__) || defined(__i386__)
-    __asm__("" : "+x"(r));
-#elif defined(__aarch64__) || defined(__arm__)
-    __asm__("" : "+w"(r));
+#if defined(XACT_ASM_VREG)
+    __asm__("" : XACT_ASM_VREG(r));
 #else
     __asm__("" : "+m"(r));
 #endif
     return V(r);
   } else {
-#if defined(__x86_64__) && defined(__SSE2__)
-    __asm__("" : "+x"(v));
-#elif defined(__aarch64__)
-    __asm__("" : "+w"(v));
+#if (defined(__x86_64__) && defined(__SSE2__)) || defined(__aarch64__)
+    __asm__("" : XACT_ASM_VREG(v));
 #else
     __asm__("" : "+m"(v));
 #endif
     return v;
   }
+#undef XACT_ASM_VREG
+}
+template <class B, std::size_t U>
+XACT_INLINE wide<B, U> barrier(wide<B, U> v) noexcept {
+  for (std::size_t u = 0; u < U; ++u) v.v[u] = simd::barrier(v.v[u]);
+  return v;
+}
+
+// opaque(v): barrier(v) under XACT_OPAQUE (fast-math, see the top of this file), else v itself
+// (not even a register constraint).
+template <class V>
+inline V opaque(V v) noexcept {
+#if XACT_OPAQUE
+  return simd::barrier(v);
 #else
   return v;
 #endif
@@ -366,7 +419,9 @@ template <class V>
 inline V two_prod(const V& a, const V& b, V& e) noexcept {
   // Under -ffast-math (XACT_OPAQUE) every step is an opaque value, so no sum of them is
   // reassociated or factored (ah bh + ah bl -> ah b would lose the whole e); a no-op otherwise.
-  const V p = simd::opaque(a * b);
+  // p is a barrier in every build: a caller adding p (a dot product's s + p) would otherwise
+  // get that sum fused with the product, and e would no longer be the error of the p it adds.
+  const V p = simd::barrier(a * b);
 #if XACT_HAS_FMA
   e = simd::opaque(simd::fma(a, b, -p));
 #else
@@ -488,10 +543,25 @@ inline T max(T a, T b) noexcept {
 XACT_WIDE_FN2(max)
 
 // --- masks ----------------------------------------------------------------------------------
+// AVX-512 integer batches blend through the intrinsic: xsimd 8.1's avx512bw select switches on
+// sizeof(T) at run time, so its 8- and 16-bit branches are compiled for every T, and at -O0
+// (where GCC's intrinsics are macros with casts) they do not compile for 32- and 64-bit lanes.
 template <class T, class A>
 inline xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& m, const xsimd::batch<T, A>& a,
                                  const xsimd::batch<T, A>& b) noexcept {
+#if defined(__AVX512F__)
+  constexpr bool int512 = std::is_integral<T>::value && std::is_base_of<xsimd::avx512f, A>::value;
+  using R = typename xsimd::batch_bool<T, A>::register_type;
+  if constexpr (int512 && sizeof(T) == 4) {
+    return _mm512_mask_blend_epi32(static_cast<R>(m), b, a);
+  } else if constexpr (int512 && sizeof(T) == 8) {
+    return _mm512_mask_blend_epi64(static_cast<R>(m), b, a);
+  } else {
+    return xsimd::select(m, a, b);
+  }
+#else
   return xsimd::select(m, a, b);
+#endif
 }
 template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
 inline T select(bool m, T a, T b) noexcept {
@@ -719,3 +789,5 @@ XACT_INLINE V per_batch(F&& f, const V& a, const R&... r) noexcept {
 
 }  // namespace simd
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

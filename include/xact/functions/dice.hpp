@@ -70,6 +70,8 @@
 #include "../core/simd.hpp"
 #include "sigmoid.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 enum class dice_mode { training, inference };
@@ -497,3 +499,5 @@ class dice {
 };
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

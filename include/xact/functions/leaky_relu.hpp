@@ -22,6 +22,8 @@
 
 #include "../core/simd.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 class leaky_relu {
@@ -80,3 +82,5 @@ class leaky_relu {
 };
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

@@ -33,6 +33,8 @@
 #include "../core/elementwise.hpp"
 #include "../core/simd.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 struct prelu {
@@ -124,3 +126,5 @@ inline T prelu_backward(T alpha, const T* x, const T* dy, T* dx, std::size_t n) 
 }
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

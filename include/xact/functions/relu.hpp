@@ -9,6 +9,8 @@
 
 #include "../core/simd.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 struct relu {
@@ -35,3 +37,5 @@ struct relu {
 };
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

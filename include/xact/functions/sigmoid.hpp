@@ -18,6 +18,8 @@
 
 #include "../core/math.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 struct sigmoid {
@@ -149,3 +151,5 @@ struct sigmoid {
 };
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

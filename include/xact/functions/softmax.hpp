@@ -71,6 +71,8 @@
 #include "../core/math.hpp"
 #include "../core/rowwise.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 namespace detail {
@@ -294,3 +296,5 @@ inline void log_softmax_forward(const X& x, Y&& y) {
 }
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

@@ -42,6 +42,8 @@
 
 #include "../core/math.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 class softplus {
@@ -393,3 +395,5 @@ class softplus {
 };
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

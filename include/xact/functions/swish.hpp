@@ -50,6 +50,8 @@
 #include "sigmoid.hpp"
 #include "x_min_exp.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 struct swish {
@@ -500,3 +502,5 @@ struct swish {
 };
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

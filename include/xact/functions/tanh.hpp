@@ -22,6 +22,8 @@
 
 #include "../core/math.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 
 struct tanh {
@@ -170,3 +172,5 @@ struct tanh {
 };
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END

@@ -30,6 +30,8 @@
 
 #include "../core/math.hpp"
 
+XACT_DIAGNOSTICS_BEGIN
+
 namespace xact {
 namespace detail {
 
@@ -245,3 +247,5 @@ struct x_min_exp {
 };
 
 }  // namespace xact
+
+XACT_DIAGNOSTICS_END
