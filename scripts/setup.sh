@@ -7,7 +7,9 @@ kind=${1:-test}
 pkgs=(cmake g++ make libeigen3-dev libxsimd-dev libgtest-dev)
 case "$kind" in
   test) ;;
-  bench) pkgs+=(libbenchmark-dev libdnnl-dev libxnnpack-dev python3) ;;
+  # ocl-icd-opencl-dev: only recommended by libdnnl-dev, but its CMake config (DNNL_GPU_RUNTIME
+  # OCL) fails without OpenCL headers and library.
+  bench) pkgs+=(libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev libxnnpack-dev python3) ;;
   fuzz) pkgs+=(clang-14 libclang-rt-14-dev llvm-14) ;;
   *) echo "usage: $0 test|bench|fuzz" >&2; exit 2 ;;
 esac
