@@ -5,13 +5,13 @@
 //   dice         [n/64, 64] (batch x features), training mode: xact vs the Eigen composition
 //                (batch mean, biased variance, sigmoid gate; backward through the statistics)
 // Backward of PReLU writes dx and the per-channel d(alpha); bytes count x, dy and dx.
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "baselines.hpp"
 #include "common.hpp"
+#include "eigen_core.hpp"
 #if __has_include("xact/functions/prelu.hpp") && !defined(XB_SKIP_XACT_PRELU)
 #include "xact/functions/prelu.hpp"
 #define XB_HAVE_XACT_PRELU 1

@@ -6,12 +6,12 @@
 //                                       overloads, one call of the pointer driver
 // Compare with <dir>/<function>/xact/<n> from bench_elementwise.cpp. Registered at static
 // initialization, so main.cpp needs no change.
-#include <Eigen/Core>
 #include <xact/eigen.hpp>
 #include <xact/functions/relu.hpp>
 #include <xact/functions/sigmoid.hpp>
 
 #include "common.hpp"
+#include "eigen_core.hpp"
 
 namespace xb {
 namespace {

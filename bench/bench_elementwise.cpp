@@ -2,7 +2,6 @@
 // formula, Eigen's own expression, oneDNN eltwise and XNNPACK (forward only), with the memcpy
 // roof. Every implementation's output is checked once against a double-precision reference
 // before it is timed.
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -10,6 +9,7 @@
 
 #include "baselines.hpp"
 #include "common.hpp"
+#include "eigen_core.hpp"
 #include "xact/core/elementwise.hpp"
 #include "xact/functions/relu.hpp"
 #include "xact/functions/sigmoid.hpp"

@@ -4,7 +4,6 @@
 //   softmax_<L>       the last axis: 256 rows of L floats ([256, L])
 //   softmax_<L>_mid   a middle axis: [8, L, 32] along L (each of the 256 "rows" strided by 32)
 // for L = 1024 and 32768 (256K and 8M floats).
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -12,6 +11,7 @@
 
 #include "baselines.hpp"
 #include "common.hpp"
+#include "eigen_core.hpp"
 #if __has_include("xact/functions/softmax.hpp") && !defined(XB_SKIP_XACT_SOFTMAX)
 #include "xact/functions/softmax.hpp"
 #define XB_HAVE_XACT_SOFTMAX 1
