@@ -59,7 +59,9 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
 endif()
 
 # ---- flags: optimisation levels, fast-math, CPU targets ----
-xact_subbuild(O0 flags FLAGS "-O0" ARCHS native EXHAUSTIVE "${XACT_ROBUST_EXHAUSTIVE}")
+# -O0 without the exhaustive walk: unoptimized SIMD code walks all 2^32 floats in well over an
+# hour on 2 cores (cut after 11 minutes, session 8); its strided accuracy walks run as everywhere.
+xact_subbuild(O0 flags FLAGS "-O0" ARCHS native)
 xact_subbuild(O3_native flags FLAGS "-O3 -march=native" ARCHS native
   EXHAUSTIVE "${XACT_ROBUST_EXHAUSTIVE}")
 # -ffast-math at link time would also start the program with FTZ/DAZ on (crtfastmath.o on x86):

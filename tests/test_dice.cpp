@@ -359,7 +359,22 @@ TYPED_TEST(Dice, InferenceLayerMatchesElementwiseFunctor) {
     const T rstd = T(1) / std::sqrt(d.running_var[c] + d.eps());
     const xact::dice_fixed f{d.running_mean[c], rstd, d.alpha[c], d.gamma[c], d.beta[c], true};
     ASSERT_TRUE(xt::same_lane(y[e], f.forward(x[e]))) << e;
-    ASSERT_TRUE(xt::same_lane(dx[e], f.backward_from_x(x[e], dy[e]))) << e;
+    const T g = f.backward_from_x(x[e], dy[e]);
+    if (XT_FAST_MATH) {
+      // -ffast-math reassociates each inlined copy on its own: the scalar call and a lane agree
+      // to XT_FAST_MATH_LANE_ULP ulp of the terms dx sums (dy (alpha + (1 - alpha) p) and the
+      // gate's dy x (1 - alpha) p q rstd, p q <= 1/4), not of dx where they cancel (4 ulp of dx
+      // seen in double). Normal builds: bit for bit.
+      const T a = d.alpha[c];
+      const T mag = std::fabs(dy[e]) * (std::fabs(a) + std::fabs(T(1) - a)) *
+                    (T(1) + std::fabs(x[e] * f.scale<T>()) / 4);
+      int ex;
+      std::frexp(mag, &ex);
+      const T ulp = std::ldexp(T(1), ex - std::numeric_limits<T>::digits);
+      ASSERT_LE(std::fabs(dx[e] - g), XT_FAST_MATH_LANE_ULP * ulp) << e;
+    } else {
+      ASSERT_TRUE(xt::same_bits(dx[e], g)) << e;
+    }
   }
 }
 
