@@ -133,24 +133,6 @@ XACT_INLINE V scale_rounded(const V& v, const simd::int_t<V>& k) noexcept {
     return simd::opaque(v * pow2i<V>(k1)) * pow2i<V>(kc - k1);
   }
 #endif
-#if defined(__AVX512F__)
-  // AVX-512: vscalefps/pd is v 2^k rounded once, into the subnormals too: the bits of the steps
-  // below for every v they take (k converted exactly). One instruction instead of about a dozen
-  // integer ones per path (subnormal results ran ~2.2x the normal time). The integer batch of
-  // doubles needs AVX512DQ for its conversion.
-  if constexpr (simd::is_batch<V>::value) {
-    if constexpr (std::is_base_of<xsimd::avx512f, typename V::arch_type>::value) {
-      if constexpr (sizeof(S) == 4) {
-        return V(_mm512_scalef_ps(v, _mm512_cvtepi32_ps(k)));
-      }
-#if defined(__AVX512DQ__)
-      if constexpr (sizeof(S) == 8) {
-        return V(_mm512_scalef_pd(v, _mm512_cvtepi64_pd(k)));
-      }
-#endif
-    }
-  }
-#endif
   const I bits = simd::to_bits(v);
   const I e = (bits >> M) & I(2 * B + 1);
   const I ek = e + k;  // the result's biased exponent where it is normal
