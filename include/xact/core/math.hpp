@@ -156,6 +156,23 @@ XACT_INLINE V scale_rounded(const V& v, const simd::int_t<V>& k) noexcept {
   return simd::from_bits<V>(iselect(ek < I(1), subnormal(), simd::to_bits(normal())));
 }
 
+// scale_rounded where the caller knows the result is subnormal or 0 (|v| 2^k below the smallest
+// normal, v normal, k >= 2 - 2 bias): its subnormal branch alone, the same bits, without
+// decoding v's exponent and choosing (with an fma; without one, scale_rounded itself).
+template <class V>
+XACT_INLINE V scale_subnormal(const V& v, const simd::int_t<V>& k) noexcept {
+#if XACT_HAS_FMA
+  using S = simd::scalar_t<V>;
+  using I = simd::int_t<V>;
+  constexpr int B = exp_constants<S>::bias;
+  const V u = simd::fma(simd::abs(v), pow2i<V>(k + I(B - 1)), V(1));
+  return simd::from_bits<V>((simd::to_bits(u) - simd::to_bits(V(1))) |
+                            (simd::to_bits(v) & simd::to_bits(V(S(-0.0)))));
+#else
+  return scale_rounded(v, k);
+#endif
+}
+
 // e^r - 1 - r, divided by r^2 (so e^r = 1 + r + r^2 * q) for |r| <= ln2/2 + a little.
 // Taylor coefficients 1/n!: degree 7 for float (truncation < 5e-9 relative, 0.04 ulp),
 // degree 13 for double (truncation < 5e-18 relative, 0.04 ulp).
