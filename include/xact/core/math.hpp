@@ -117,6 +117,16 @@ XACT_INLINE I imin(const I& a, const I& b) noexcept {
 // 0 either way: |v| < 2^100). A subnormal v gives v 2^k for k >= 1, else 0 (right for k <= -M-1).
 // Without a hardware fma (SSE2) the u above would round twice: there the two-step product
 // alone (exact, rounding once, at the subnormal cost).
+// The bits of v 2^k rounded once into the subnormals (the u = 1 + |v| 2^(k + bias - 1) step
+// above), for a result known to be subnormal or 0 and k >= 2 - 2 bias; needs a hardware fma.
+template <class V>
+XACT_INLINE simd::int_t<V> subnormal_bits(const V& v, const simd::int_t<V>& k) noexcept {
+  using S = simd::scalar_t<V>;
+  using I = simd::int_t<V>;
+  constexpr int B = exp_constants<S>::bias;
+  const V u = simd::fma(simd::abs(v), pow2i<V>(k + I(B - 1)), V(1));
+  return (simd::to_bits(u) - simd::to_bits(V(1))) | (simd::to_bits(v) & simd::to_bits(V(S(-0.0))));
+}
 template <class V>
 XACT_INLINE V scale_rounded(const V& v, const simd::int_t<V>& k) noexcept {
   using S = simd::scalar_t<V>;
@@ -145,11 +155,7 @@ XACT_INLINE V scale_rounded(const V& v, const simd::int_t<V>& k) noexcept {
   };
   // Subnormal: k lowered to -e where the result is normal (that lane is not used), and not below
   // 2 - 2 bias (2^(k + bias - 1) stays normal; below, the result rounds to 0 either way).
-  const auto subnormal = [&] {
-    const I ks = imax(imin(k, -e), I(2 - 2 * B));
-    const V u = simd::fma(simd::abs(v), pow2i<V>(ks + I(B - 1)), V(1));
-    return (simd::to_bits(u) - simd::to_bits(V(1))) | (bits & simd::to_bits(V(S(-0.0))));
-  };
+  const auto subnormal = [&] { return subnormal_bits(v, imax(imin(k, -e), I(2 - 2 * B))); };
   // A batch of one kind (the common case) computes that one alone: the same bits.
   if (simd::all(ek < I(1))) return simd::from_bits<V>(subnormal());
   if (simd::all(ek > I(0))) return normal();
@@ -162,12 +168,7 @@ XACT_INLINE V scale_rounded(const V& v, const simd::int_t<V>& k) noexcept {
 template <class V>
 XACT_INLINE V scale_subnormal(const V& v, const simd::int_t<V>& k) noexcept {
 #if XACT_HAS_FMA
-  using S = simd::scalar_t<V>;
-  using I = simd::int_t<V>;
-  constexpr int B = exp_constants<S>::bias;
-  const V u = simd::fma(simd::abs(v), pow2i<V>(k + I(B - 1)), V(1));
-  return simd::from_bits<V>((simd::to_bits(u) - simd::to_bits(V(1))) |
-                            (simd::to_bits(v) & simd::to_bits(V(S(-0.0)))));
+  return simd::from_bits<V>(subnormal_bits(v, k));
 #else
   return scale_rounded(v, k);
 #endif

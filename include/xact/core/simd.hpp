@@ -261,9 +261,9 @@ XACT_WIDE_COMPOUND(^)
   }
 
 // --- arithmetic -----------------------------------------------------------------------------
-// xsimd 8.1 has no fma kernel for AVX-512: its generic fallback computes a * b + c with two
-// roundings (and -std=c++17 does not let GCC contract it), which would break every error-free
-// transformation here (two_prod's residual would be 0). The AVX-512 batches call the intrinsics.
+// xsimd 8.1 has no fma kernel for AVX-512: its generic fallback computes a * b + c, rounded twice
+// unless the compiler happens to contract it, which broke every error-free transformation here
+// (two_prod's residual was 0). The AVX-512 batches call the intrinsics.
 #if defined(__AVX512F__)
 #define XACT_FMA_512(A, T, op, a, b, c)                                             \
   if constexpr (std::is_base_of<xsimd::avx512f, A>::value) {                        \

@@ -126,6 +126,13 @@ struct x_min_exp {
     return V(sizeof(simd::scalar_t<V>) == 4 ? simd::scalar_t<V>(85) : simd::scalar_t<V>(700));
   }
 
+  // Above -tiny_lim (and below 0) e^x is taken at 0: x (1 + s) and e^x (1 + x) round as at 0.
+  template <class V>
+  static V tiny_lim() noexcept {
+    return V(sizeof(simd::scalar_t<V>) == 4 ? simd::scalar_t<V>(0x1p-26)
+                                            : simd::scalar_t<V>(0x1p-55));
+  }
+
   // Two paths, bit-identical where both apply (the general one computes the fast formula for
   // x >= -fast_lim): a batch with every lane at x >= -fast_lim (NaN fails the test) takes the
   // fast one. xm = min(x, 0) (x >= 0 is selected at the end); e^xm = (1 + s) 2^k, and
@@ -143,8 +150,7 @@ struct x_min_exp {
     // through x): there x (1 + s) = x + x^2 (1 + ...) rounds to x anyway (x^2 is below half an
     // ulp of x), and an exp of a subnormal argument is a chain of slow subnormal operations on
     // x86 (subnormal inputs ran 2.1x the normal time).
-    using S = simd::scalar_t<V>;
-    const V xm = simd::select(x < V(sizeof(S) == 4 ? S(-0x1p-26) : S(-0x1p-55)), x, V(0));
+    const V xm = simd::select(x < -tiny_lim<V>(), x, V(0));
     V tk;
     const V s = detail::exp_fast_s(xm, tk);
     // XACT_OPQ: without a hardware fma, -ffast-math rewrites x s + x as x (s + 1), which
@@ -169,8 +175,7 @@ struct x_min_exp {
     // it rounds to 1 (1 + 2x + ..., 2|x| below half an ulp of 1) as factor_fast(x) does, without
     // the exp chain's subnormal operands (subnormal inputs ran 2.6x the normal time, AVX-512).
     // NaN never gets here.
-    using S = simd::scalar_t<V>;
-    const V xm = simd::select(x < V(sizeof(S) == 4 ? S(-0x1p-26) : S(-0x1p-55)), x, V(0));
+    const V xm = simd::select(x < -tiny_lim<V>(), x, V(0));
     return simd::select(x >= V(0), dy, dy * factor_fast(xm));
   }
 
