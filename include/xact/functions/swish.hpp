@@ -19,11 +19,13 @@
 //   backward's s = num / (1 + e) is q0 + q1 the same way (sig_hl).
 //   Otherwise (a lane beyond, inf, NaN) the general path computes the same for the lanes in
 //   range and, beyond: y = x for t > 64 (e < 2^-92 is below half an ulp), and for t < -64,
-//   y = x e^t (1/(1 + e) = 1 to 2^-92) formed on e's mantissa (e = (hi + lo) 2^k,
-//   detail::exp_split), rounded once, then scaled by 2^k (math::detail::scale_rounded, no
-//   subnormal arithmetic): a result that is normal is never built from a subnormal e
-//   (swish(-100) = -3.7e-42 in float, full accuracy), down into the subnormals. |x| >= 2^64 (2^512)
-//   is pre-scaled there so that x e^-|t| stays exact when beta is tiny. The derivative beyond: 1
+//   y = x e^t (1/(1 + e) = 1 to 2^-92) as x (1 + s) rounded once, e^t = (1 + s) 2^k, then
+//   scaled by 2^k (math::detail::scale_rounded, no subnormal arithmetic): a result that is
+//   normal is never built from a subnormal e (swish(-100) = -3.7e-42 in float, full accuracy),
+//   down into the subnormals; a group whose every lane is there computes that alone (subnormal
+//   results ran 1.9-2.1x the normal time with the former double-word form). |x| >= 2^64
+//   (2^512) takes the double-word form (e = (hi + lo) 2^k, detail::exp_split), pre-scaled so
+//   that x e^-|t| stays exact when beta is tiny. The derivative beyond: 1
 //   for t > 64, e^t (1 + t) for t < -64. Flush-to-zero / denormals-are-zero (MXCSR): the fast
 //   path's limit keeps e's error terms (el, Dekker's halves without an fma) and the result's
 //   (~2^-24 of y) normal for |beta| up to ~5e4 (float) / 4e16 (double), so a normal result keeps
@@ -260,22 +262,54 @@ struct swish {
                      simd::min(V(std::numeric_limits<S>::max()), x));
   }
 
-  // The general path's lanes out of the core's range (|t| > lim, or NaN), beta != 0.
+  // The general path's lanes out of the core's range (|t| > lim, or NaN), beta != 0: x for
+  // t > lim, x e^t below. |x| < 2^64 (2^512): forward_tail, the common case (a group of tiny
+  // or subnormal results computes it alone); beyond, forward_big.
   template <class V>
   V forward_out(const V& x) const noexcept {
     using S = simd::scalar_t<V>;
-    constexpr bool F = sizeof(S) == 4;
     const V xc = clamp_finite(x);
-    const auto pos = positive(x);
     V xn, a, al;
     split_t(xc, xn, a, al);
-    // t < -lim: x e^t, e^t = (ph + pl) 2^kf. |x| >= big is scaled by 2^-sh (exact) before it
-    // multiplies e's mantissa. Where x e^-|t| < 2^-151 for sure: |x| < 2^64 and |t| > 150, or
-    // any x and |t| > 194 (float); 1102 and 1458 for double: a is clamped there, which keeps k
-    // in scale2's range.
-    const auto isbig = simd::abs(xc) >= V(F ? S(0x1p64) : S(0x1p512));
-    const V xs = xc * simd::select(isbig, V(F ? S(0x1p-120) : S(0x1p-1000)), V(1));
-    const V lo = -simd::select(isbig, V(F ? S(194) : S(1458)), V(F ? S(150) : S(1102)));
+    const auto isbig = simd::abs(xc) >= V(sizeof(S) == 4 ? S(0x1p64) : S(0x1p512));
+    // (A big lane's tail input is replaced by 0: forward_tail's scaling wants |x| < 2^100.)
+    const V tail = !simd::any(isbig)
+                       ? forward_tail(xc, a, al)
+                       : simd::select(isbig, forward_big(xc, a, al),
+                                      forward_tail(simd::select(isbig, V(0), xc), a, al));
+    // t > lim: x (1 - e) rounds to x. NaN: positive is false, the tail is NaN.
+    return simd::select(positive(x), x, tail);
+  }
+
+  // t < -lim, |x| < 2^64 (2^512) (or NaN): y = x e^t (1/(1 + e) = 1 to 2^-92 / 2^-924), with
+  // e^t = (1 + s) 2^k from t = a + al (detail::exp_fast_s: k from a log2e, the reduction exact
+  // for |k| < 2^8 / 2^20): x (1 + s) rounded once (an fma), then 2^k applied by scale_rounded
+  // (once more into the subnormals, without subnormal arithmetic), as x_min_exp's tail. a is
+  // clamped at -150 (-1102), where |x| e^a < 2^64 2^-216 (2^512 2^-1589) rounds to 0 either
+  // way; the clamp also keeps a NaN out of k.
+  template <class V>
+  static V forward_tail(const V& x, const V& a, const V& al) noexcept {
+    using S = simd::scalar_t<V>;
+    const V lo = V(sizeof(S) == 4 ? S(-150) : S(-1102));
+    const auto in = a >= lo;  // false for NaN
+    const V at = simd::select(in, a, lo);
+    V tk;
+    const V s = detail::exp_fast_s(at, V(math::detail::exp_constants<S>::log2e), at,
+                                   simd::select(in, al, V(0)), tk);
+    // XACT_OPQ: without a hardware fma, -ffast-math would round 1 + s first.
+    return math::detail::scale_rounded(simd::fma(x, s, XACT_OPQ(x)), math::detail::exp_k(tk));
+  }
+
+  // t < -lim for |x| >= 2^64 (2^512): x e^t, e^t = (ph + pl) 2^kf (detail::exp_split), x scaled
+  // by 2^-120 (2^-1000) first (exact) so that x e's mantissa product stays exact where beta is
+  // tiny, and back in the final scaling. Where x e^-|t| < 2^-151 for sure (|t| > 194 / 1458)
+  // a is clamped, which keeps k in scale2's range.
+  template <class V>
+  static V forward_big(const V& xc, const V& a, const V& al) noexcept {
+    using S = simd::scalar_t<V>;
+    constexpr bool F = sizeof(S) == 4;
+    const V xs = xc * V(F ? S(0x1p-120) : S(0x1p-1000));
+    const V lo = V(F ? S(-194) : S(-1458));
     const V at = simd::max(lo, a);  // keeps NaN
     // e^(a + al) = e^a (1 + al); al is not meaningful where a was clamped (or a = -inf).
     const V alt = simd::select(a >= lo, al, V(0));
@@ -285,9 +319,7 @@ struct swish {
     V nl;
     const V nh = simd::two_prod(xs, ph, nl);
     nl = simd::fma(xs, pl, nl);
-    const V tail = detail::scale2(nh + nl, kf + simd::select(isbig, V(F ? S(120) : S(1000)), V(0)));
-    // t > lim: x (1 - e) rounds to x. NaN: pos is false, tail is NaN.
-    return simd::select(pos, x, tail);
+    return detail::scale2(nh + nl, kf + V(F ? S(120) : S(1000)));
   }
 
  public:

@@ -115,14 +115,24 @@ struct tanh {
   // dy e / (h/2 + l/2)^2, so that dy * 4 never overflows; where it is tiny, 4e comes from
   // exp_scaled, rounded once (e itself would already have lost bits in the subnormals) and
   // the denominator is 1.
+  // Below this w = -2|x|, 4e^w is below the normal range (|x| > 44.4 float, 354.5 double).
+  template <class S>
+  static constexpr S tail_lim() noexcept {
+    return sizeof(S) == 4 ? S(-88.5) : S(-709.5);
+  }
+
   template <class V>
   V backward_from_x(const V& x, const V& dy) const noexcept {
     using S = simd::scalar_t<V>;
     const V w = V(-2) * simd::abs(x);
-    // A lane where 4e is below the normal range (|x| > 44.4 float, 354.5 double), or NaN.
-    if (!simd::all(w >= V(sizeof(S) == 4 ? S(-88.5) : S(-709.5))))
+    // A lane where 4e is below the normal range, or NaN.
+    if (!simd::all(w >= V(tail_lim<S>()))) {
+      // Every lane in the tail: backward_general's first case for the whole group at once (per
+      // batch, subnormal derivatives ran 2x the normal time).
+      if (simd::all(w < V(tail_lim<S>()))) return tail_grad(w, dy);
       return simd::per_batch(
           [this](const auto& xb, const auto& gb) { return backward_general(xb, gb); }, x, dy);
+    }
     return backward_core(x, dy);
   }
 
@@ -136,13 +146,20 @@ struct tanh {
   XACT_COLD V backward_general(const V& x, const V& dy) const noexcept {
     using S = simd::scalar_t<V>;
     const V w = V(-2) * simd::abs(x);
-    const auto tail = w < V(sizeof(S) == 4 ? S(-88.5) : S(-709.5));
-    V pl, kf;
-    const V ph = math::detail::exp_split(w, pl, kf);
-    V r = math::detail::mul_scaled(dy, ph, pl, kf + V(2));
-    r = simd::select(w == V(-std::numeric_limits<S>::infinity()), dy * V(0), r);
+    const auto tail = w < V(tail_lim<S>());
+    const V r = tail_grad(w, dy);
     if (simd::all(tail)) return r;
     return simd::select(tail, r, backward_core(x, dy));
+  }
+
+  // dy 4 e^w for w = -2|x| (NaN kept), as above.
+  template <class V>
+  static V tail_grad(const V& w, const V& dy) noexcept {
+    using S = simd::scalar_t<V>;
+    V pl, kf;
+    const V ph = math::detail::exp_split(w, pl, kf);
+    const V r = math::detail::mul_scaled(dy, ph, pl, kf + V(2));
+    return simd::select(w == V(-std::numeric_limits<S>::infinity()), dy * V(0), r);
   }
 
   template <class V>
