@@ -1,4 +1,5 @@
 // The drivers' contracts: range overloads, size checks, null pointers, overlap, alignment.
+#include <algorithm>
 #include <array>
 #include <numeric>
 #if __has_include(<span>) && __cplusplus >= 202002L
@@ -73,6 +74,50 @@ TEST(Drivers, EveryAlignmentGivesTheSameBits) {
       ASSERT_TRUE(xt::same_bits(buf[shift + i], want[i])) << shift << " " << i;
   }
 }
+
+// Outputs of xact::detail::elementwise_stream_bytes and more take the streaming body (aligned
+// non-temporal stores after a head through the padded path): the same bits as smaller calls
+// (NaN matching NaN: its sign is not specified), at every output misalignment, in place and
+// not, forward and backward.
+template <class T>
+std::size_t first_difference(const T* a, const T* b, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (!xt::same_bits(a[i], b[i])) return i;
+  return n;
+}
+template <class T>
+void check_streaming() {
+  constexpr std::size_t S = xact::detail::elementwise_stream_bytes;
+  if (S > (std::size_t(64) << 20)) GTEST_SKIP() << "XACT_STREAM_BYTES beyond the test's 64 MiB";
+  const std::size_t n = std::max<std::size_t>(S / sizeof(T) + 37, 4099);
+  const std::size_t chunk = std::max<std::size_t>(1, S / sizeof(T) / 2);
+  std::vector<T> x(n + 16), dy(n + 16), out(n + 16), want(n), wdx(n);
+  const std::vector<T> v = xt::conformance_inputs<T>(4096, 11);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    x[i] = v[i % v.size()];
+    dy[i] = v[(i * 7 + 3) % v.size()];
+  }
+  for (std::size_t shift : {std::size_t(0), std::size_t(1), std::size_t(5)}) {
+    const T* xs = x.data() + shift;
+    // Below the threshold: chunks of at most half of it.
+    for (std::size_t i = 0; i < n; i += chunk) {
+      const std::size_t m = std::min(chunk, n - i);
+      xact::forward(xact::sigmoid{}, xs + i, want.data() + i, m);
+      xact::backward_from_x(xact::tanh{}, xs + i, dy.data() + i, wdx.data() + i, m);
+    }
+    for (std::size_t o : {std::size_t(0), std::size_t(3)}) {
+      xact::forward(xact::sigmoid{}, xs, out.data() + o, n);
+      ASSERT_EQ(first_difference(out.data() + o, want.data(), n), n) << shift << " " << o;
+      xact::backward_from_x(xact::tanh{}, xs, dy.data(), out.data() + o, n);
+      ASSERT_EQ(first_difference(out.data() + o, wdx.data(), n), n) << shift << " " << o;
+    }
+    std::copy(x.begin(), x.end(), out.begin());
+    xact::forward(xact::sigmoid{}, out.data() + shift, out.data() + shift, n);  // in place
+    ASSERT_EQ(first_difference(out.data() + shift, want.data(), n), n) << shift;
+  }
+}
+TEST(Drivers, StreamingStoresGiveTheSameBitsFloat) { check_streaming<float>(); }
+TEST(Drivers, StreamingStoresGiveTheSameBitsDouble) { check_streaming<double>(); }
 
 TEST(Drivers, OtherArchInstantiates) {
   // A translation unit can pick a narrower width explicitly.

@@ -196,6 +196,17 @@ inline void prefetch_lines(const void* p) noexcept {
 #endif
 }
 
+#ifndef XACT_STREAM_BYTES
+#define XACT_STREAM_BYTES (std::size_t(32) << 20)
+#endif
+
+// Outputs of at least this many bytes are written with streaming stores (simd::store_stream):
+// an array that large does not stay in the caches anyway, and without the read for ownership of
+// each output line a pass moves a third less memory (sigmoid forward at 16M floats: see the
+// README's DRAM table). Smaller outputs use ordinary stores, so that the next layer finds them
+// in the caches. 0 streams every output; SIZE_MAX never.
+constexpr std::size_t elementwise_stream_bytes = XACT_STREAM_BYTES;
+
 // The one loop every elementwise driver runs: out[i] = f(in_0[i], ..., in_K-1[i]).
 template <class A, std::size_t G, class T, class F, class... In, std::size_t... J>
 XACT_FLATTEN inline void map_impl(F&& f, T* out, std::size_t n, std::index_sequence<J...>,
@@ -204,24 +215,16 @@ XACT_FLATTEN inline void map_impl(F&& f, T* out, std::size_t n, std::index_seque
   constexpr std::size_t W = B::size;
   constexpr std::size_t U = elementwise_unroll;
   using Wd = std::conditional_t<G == 1, B, simd::wide<B, G>>;
-  std::size_t i = 0;
-  // In place (out == in) is safe: each batch is loaded before its own store, and never after.
-  for (; i + U * W <= n; i += U * W) {
-    if constexpr (elementwise_prefetch_bytes > 0) (prefetch_lines<U * W * sizeof(T)>(in + i), ...);
-    for (std::size_t u = 0; u < U; u += G)
-      simd::store(out + i + u * W, f(simd::load<Wd>(in + i + u * W)...));
-  }
-  for (; i + W <= n; i += W) simd::store(out + i, f(simd::load<B>(in + i)...));
-  if (i < n) {
-    // Tail: pad with zeros, run the same batch code, copy back only the valid lanes.
-    // m < W always; GCC 12 cannot see it when n is a constant and warns (-Warray-bounds).
+  // Elements [i, i + m), m < W: padded with zeros, run through the same batch code, and only
+  // the valid lanes copied out. The result of an element never depends on where it falls.
+  const auto partial = [&](std::size_t i, std::size_t m) {
+  // m < W always; GCC 12 cannot see it when n is a constant and warns (-Warray-bounds).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
 #pragma GCC diagnostic ignored "-Wstringop-overread"
 #endif
-    const std::size_t m = n - i;
     alignas(A::alignment()) T buf[sizeof...(In) + 1][W] = {};
     for (std::size_t j = 0; j < m; ++j) ((buf[J][j] = in[i + j]), ...);
     const B r = f(B::load_aligned(buf[J])...);
@@ -230,7 +233,31 @@ XACT_FLATTEN inline void map_impl(F&& f, T* out, std::size_t n, std::index_seque
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+  };
+  std::size_t i = 0;
+  // In place (out == in) is safe: each batch is loaded before its own store, and never after.
+  const std::uintptr_t addr = reinterpret_cast<std::uintptr_t>(out);
+  if (n * sizeof(T) >= elementwise_stream_bytes && n >= 2 * U * W && addr % sizeof(T) == 0) {
+    // Streaming: the elements before the first batch-aligned output address go through the
+    // padded path, then the body streams (aligned) and is fenced.
+    constexpr std::size_t bytes = W * sizeof(T);
+    const std::size_t head = (bytes - addr % bytes) % bytes / sizeof(T);
+    if (head > 0) partial(0, head);
+    for (i = head; i + U * W <= n; i += U * W) {
+      if constexpr (elementwise_prefetch_bytes > 0)
+        (prefetch_lines<U * W * sizeof(T)>(in + i), ...);
+      for (std::size_t u = 0; u < U; u += G)
+        simd::store_stream(out + i + u * W, f(simd::load<Wd>(in + i + u * W)...));
+    }
+    simd::stream_fence();
   }
+  for (; i + U * W <= n; i += U * W) {
+    if constexpr (elementwise_prefetch_bytes > 0) (prefetch_lines<U * W * sizeof(T)>(in + i), ...);
+    for (std::size_t u = 0; u < U; u += G)
+      simd::store(out + i + u * W, f(simd::load<Wd>(in + i + u * W)...));
+  }
+  for (; i + W <= n; i += W) simd::store(out + i, f(simd::load<B>(in + i)...));
+  if (i < n) partial(i, n - i);
 }
 
 // G: batches per call of f (group_of<Op>()).
