@@ -547,7 +547,16 @@ inline bool channel_moments(const channel_shape& shape, const float* shift, cons
   };
   for (std::size_t j0 = 0; j0 < L; j0 += cap) {
     const std::size_t len = std::min(cap, L - j0);  // a multiple of W
-    for (std::size_t j = 0; j < len; ++j) tile[j] = shift[(j0 + j) / inner];
+    // Position j0 + j belongs to channel (j0 + j) / inner, followed by counters (a division
+    // per position cost ~0.3 us of a Dice [16, 64] forward's ~0.9).
+    const std::size_t c0 = j0 / inner, i0 = j0 % inner;
+    for (std::size_t j = 0, c = c0, i = i0; j < len; ++j) {
+      tile[j] = shift[c];
+      if (++i == inner) {
+        i = 0;
+        ++c;
+      }
+    }
     for (auto& row : acc)
       for (std::size_t j = 0; j < len; ++j) row[j] = 0;
     for (std::size_t r0 = 0; r0 < outer; r0 += RB) {
@@ -577,9 +586,8 @@ inline bool channel_moments(const channel_shape& shape, const float* shift, cons
       for (; q + 2 * W <= len; q += 2 * W) strip(q, std::integral_constant<std::size_t, 2>{});
       if (q < len) strip(q, std::integral_constant<std::size_t, 1>{});
     }
-    // Fold: position j0 + j belongs to channel (j0 + j) / inner; channels are contiguous.
-    for (std::size_t j = 0; j < len; ++j) {
-      const std::size_t c = (j0 + j) / inner;
+    // Fold: channels are contiguous.
+    for (std::size_t j = 0, c = c0, i = i0; j < len; ++j) {
       if (c != cur) {
         flush();
         cur = c;
@@ -588,6 +596,10 @@ inline bool channel_moments(const channel_shape& shape, const float* shift, cons
       r1.c += acc[1][j];
       r2.add(acc[2][j]);
       r2.c += acc[3][j];
+      if (++i == inner) {
+        i = 0;
+        ++c;
+      }
     }
   }
   flush();

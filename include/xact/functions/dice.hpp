@@ -339,6 +339,7 @@ class dice {
         channel_moments_finish<A>(C, n, double(eps_), shift, s1, s2, rs, false);
       }
       const T m = momentum_;
+      const double unbias = n > 1 ? double(n) / double(n - 1) : 0.0;  // one division per call
       for (std::size_t c = 0; c < C; ++c) {
         const double mean = s1[c], var = s2[c];
         const T hi = T(mean);
@@ -347,8 +348,7 @@ class dice {
         batch_mean[c] = hi;
         batch_rstd[c] = T(rs[c]);
         running_mean[c] = (T(1) - m) * running_mean[c] + m * hi;
-        if (n > 1)
-          running_var[c] = (T(1) - m) * running_var[c] + m * T(var * double(n) / double(n - 1));
+        if (n > 1) running_var[c] = (T(1) - m) * running_var[c] + m * T(var * unbias);
       }
       return true;
     }
