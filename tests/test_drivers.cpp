@@ -76,9 +76,10 @@ TEST(Drivers, EveryAlignmentGivesTheSameBits) {
 }
 
 // Outputs of xact::detail::elementwise_stream_bytes and more take the streaming body (aligned
-// non-temporal stores after a head through the padded path): the same bits as smaller calls
-// (NaN matching NaN: its sign is not specified), at every output misalignment, in place and
-// not, forward and backward.
+// non-temporal stores after a head through the padded path) in the directions that opt in
+// (x_min_exp forward, leaky_relu backward, every backward from y): the same bits as smaller
+// calls (NaN matching NaN: its sign is not specified), at every output misalignment, in place
+// and not.
 template <class T>
 std::size_t first_difference(const T* a, const T* b, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i)
@@ -87,32 +88,39 @@ std::size_t first_difference(const T* a, const T* b, std::size_t n) {
 }
 template <class T>
 void check_streaming() {
+  static_assert(xact::detail::stream_forward_of<xact::x_min_exp>::value &&
+                    xact::detail::stream_backward_of<xact::leaky_relu>::value,
+                "the directions this test streams");
   constexpr std::size_t S = xact::detail::elementwise_stream_bytes;
   if (S > (std::size_t(64) << 20)) GTEST_SKIP() << "XACT_STREAM_BYTES beyond the test's 64 MiB";
   const std::size_t n = std::max<std::size_t>(S / sizeof(T) + 37, 4099);
   const std::size_t chunk = std::max<std::size_t>(1, S / sizeof(T) / 2);
-  std::vector<T> x(n + 16), dy(n + 16), out(n + 16), want(n), wdx(n);
+  std::vector<T> x(n + 16), dy(n + 16), out(n + 16), want(n), wdx(n), wdy(n);
   const std::vector<T> v = xt::conformance_inputs<T>(4096, 11);
   for (std::size_t i = 0; i < x.size(); ++i) {
-    x[i] = v[i % v.size()];
+    x[i] = v[i % v.size()] * T(i % 3 == 0 ? 100 : 1);  // x_min_exp's tails too
     dy[i] = v[(i * 7 + 3) % v.size()];
   }
+  const xact::leaky_relu leaky(0.3);
   for (std::size_t shift : {std::size_t(0), std::size_t(1), std::size_t(5)}) {
     const T* xs = x.data() + shift;
     // Below the threshold: chunks of at most half of it.
     for (std::size_t i = 0; i < n; i += chunk) {
       const std::size_t m = std::min(chunk, n - i);
-      xact::forward(xact::sigmoid{}, xs + i, want.data() + i, m);
-      xact::backward_from_x(xact::tanh{}, xs + i, dy.data() + i, wdx.data() + i, m);
+      xact::forward(xact::x_min_exp{}, xs + i, want.data() + i, m);
+      xact::backward_from_x(leaky, xs + i, dy.data() + i, wdx.data() + i, m);
+      xact::backward_from_y(xact::sigmoid{}, xs + i, dy.data() + i, wdy.data() + i, m);
     }
     for (std::size_t o : {std::size_t(0), std::size_t(3)}) {
-      xact::forward(xact::sigmoid{}, xs, out.data() + o, n);
+      xact::forward(xact::x_min_exp{}, xs, out.data() + o, n);
       ASSERT_EQ(first_difference(out.data() + o, want.data(), n), n) << shift << " " << o;
-      xact::backward_from_x(xact::tanh{}, xs, dy.data(), out.data() + o, n);
+      xact::backward_from_x(leaky, xs, dy.data(), out.data() + o, n);
       ASSERT_EQ(first_difference(out.data() + o, wdx.data(), n), n) << shift << " " << o;
+      xact::backward_from_y(xact::sigmoid{}, xs, dy.data(), out.data() + o, n);
+      ASSERT_EQ(first_difference(out.data() + o, wdy.data(), n), n) << shift << " " << o;
     }
     std::copy(x.begin(), x.end(), out.begin());
-    xact::forward(xact::sigmoid{}, out.data() + shift, out.data() + shift, n);  // in place
+    xact::forward(xact::x_min_exp{}, out.data() + shift, out.data() + shift, n);  // in place
     ASSERT_EQ(first_difference(out.data() + shift, want.data(), n), n) << shift;
   }
 }

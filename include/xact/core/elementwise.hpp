@@ -160,6 +160,24 @@ template <class Op>
 struct op_group<Op, void_t<decltype(Op::simd_group)>>
     : std::integral_constant<std::size_t, Op::simd_group> {};
 
+// Streaming stores (elementwise_stream_bytes, below) pay only where the kernel keeps up with
+// memory: measured at 16M floats (AVX-512, one binary, min of 30), relu, leaky_relu and
+// x_min_exp forward, relu backward and sigmoid's backward from y ran 8-25% faster, while tanh,
+// swish and softplus forward ran 5-25% slower (their arithmetic leaves the memory bus idle,
+// and the non-temporal writes then only cost). So an op opts in per direction:
+// `static constexpr bool stream_forward = true;` / `stream_backward = true;` (backward from x,
+// or from x and y). Backward from y streams for every op: y (1 - y) dy and its kind are cheap.
+template <class Op, class = void>
+struct stream_forward_of : std::false_type {};
+template <class Op>
+struct stream_forward_of<Op, void_t<decltype(Op::stream_forward)>>
+    : std::bool_constant<Op::stream_forward> {};
+template <class Op, class = void>
+struct stream_backward_of : std::false_type {};
+template <class Op>
+struct stream_backward_of<Op, void_t<decltype(Op::stream_backward)>>
+    : std::bool_constant<Op::stream_backward> {};
+
 template <class Op>
 constexpr std::size_t group_of() noexcept {
   static_assert(elementwise_unroll % op_group<Op>::value == 0, "xact: group must divide unroll");
@@ -200,15 +218,15 @@ inline void prefetch_lines(const void* p) noexcept {
 #define XACT_STREAM_BYTES (std::size_t(32) << 20)
 #endif
 
-// Outputs of at least this many bytes are written with streaming stores (simd::store_stream):
-// an array that large does not stay in the caches anyway, and without the read for ownership of
-// each output line a pass moves a third less memory (sigmoid forward at 16M floats: see the
-// README's DRAM table). Smaller outputs use ordinary stores, so that the next layer finds them
-// in the caches. 0 streams every output; SIZE_MAX never.
+// Outputs of at least this many bytes are written with streaming stores (simd::store_stream)
+// by the directions that opt in (stream_forward_of, above): an array that large does not stay
+// in the caches anyway, and without the read for ownership of each output line a pass moves a
+// third less memory. Smaller outputs use ordinary stores, so that the next layer finds them in
+// the caches. 0 streams every output of those directions; SIZE_MAX never.
 constexpr std::size_t elementwise_stream_bytes = XACT_STREAM_BYTES;
 
 // The one loop every elementwise driver runs: out[i] = f(in_0[i], ..., in_K-1[i]).
-template <class A, std::size_t G, class T, class F, class... In, std::size_t... J>
+template <class A, std::size_t G, bool Stream, class T, class F, class... In, std::size_t... J>
 XACT_FLATTEN inline void map_impl(F&& f, T* out, std::size_t n, std::index_sequence<J...>,
                                   const In*... in) {
   using B = xsimd::batch<T, A>;
@@ -237,7 +255,8 @@ XACT_FLATTEN inline void map_impl(F&& f, T* out, std::size_t n, std::index_seque
   std::size_t i = 0;
   // In place (out == in) is safe: each batch is loaded before its own store, and never after.
   const std::uintptr_t addr = reinterpret_cast<std::uintptr_t>(out);
-  if (n * sizeof(T) >= elementwise_stream_bytes && n >= 2 * U * W && addr % sizeof(T) == 0) {
+  if (Stream && n * sizeof(T) >= elementwise_stream_bytes && n >= 2 * U * W &&
+      addr % sizeof(T) == 0) {
     // Streaming: the elements before the first batch-aligned output address go through the
     // padded path, then the body streams (aligned) and is fenced.
     constexpr std::size_t bytes = W * sizeof(T);
@@ -260,10 +279,10 @@ XACT_FLATTEN inline void map_impl(F&& f, T* out, std::size_t n, std::index_seque
   if (i < n) partial(i, n - i);
 }
 
-// G: batches per call of f (group_of<Op>()).
-template <class A, std::size_t G, class T, class F, class... In>
+// G: batches per call of f (group_of<Op>()); Stream: whether large outputs stream.
+template <class A, std::size_t G, bool Stream = false, class T, class F, class... In>
 inline void map(F&& f, T* out, std::size_t n, const In*... in) {
-  map_impl<A, G>(std::forward<F>(f), out, n, std::index_sequence_for<In...>{}, in...);
+  map_impl<A, G, Stream>(std::forward<F>(f), out, n, std::index_sequence_for<In...>{}, in...);
 }
 
 }  // namespace detail
@@ -279,7 +298,8 @@ inline void forward(const Op& op, const T* x, T* y, std::size_t n) {
   if (!y) detail::throw_null("y");
   detail::check_overlap(x, y, n, "x");
   detail::local_op_t<Op> o = op;
-  detail::map<A, detail::group_of<Op>()>([&o](const auto& xv) { return o.forward(xv); }, y, n, x);
+  detail::map<A, detail::group_of<Op>(), detail::stream_forward_of<Op>::value>(
+      [&o](const auto& xv) { return o.forward(xv); }, y, n, x);
 }
 
 template <class A = xsimd::default_arch, class Op, class T>
@@ -294,7 +314,7 @@ inline void backward_from_x(const Op& op, const T* x, const T* dy, T* dx, std::s
   detail::check_overlap(x, dx, n, "x");
   detail::check_overlap(dy, dx, n, "dy");
   detail::local_op_t<Op> o = op;
-  detail::map<A, detail::group_of<Op>()>(
+  detail::map<A, detail::group_of<Op>(), detail::stream_backward_of<Op>::value>(
       [&o](const auto& xv, const auto& g) { return o.backward_from_x(xv, g); }, dx, n, x, dy);
 }
 
@@ -311,7 +331,7 @@ inline void backward_from_y(const Op& op, const T* y, const T* dy, T* dx, std::s
   detail::check_overlap(y, dx, n, "y");
   detail::check_overlap(dy, dx, n, "dy");
   detail::local_op_t<Op> o = op;
-  detail::map<A, detail::group_of<Op>()>(
+  detail::map<A, detail::group_of<Op>(), true>(
       [&o](const auto& yv, const auto& g) { return o.backward_from_y(yv, g); }, dx, n, y, dy);
 }
 
@@ -329,7 +349,7 @@ inline void backward(const Op& op, const T* x, const T* y, const T* dy, T* dx, s
     detail::check_overlap(y, dx, n, "y");
     detail::check_overlap(dy, dx, n, "dy");
     detail::local_op_t<Op> o = op;
-    detail::map<A, detail::group_of<Op>()>(
+    detail::map<A, detail::group_of<Op>(), detail::stream_backward_of<Op>::value>(
         [&o](const auto& xv, const auto& yv, const auto& g) { return o.backward(xv, yv, g); }, dx,
         n, x, y, dy);
   } else {

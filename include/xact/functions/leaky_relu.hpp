@@ -28,6 +28,9 @@ namespace xact {
 
 class leaky_relu {
  public:
+  static constexpr bool stream_forward = true;  // memory-bound: see core/elementwise.hpp
+  static constexpr bool stream_backward = true;
+
   leaky_relu() = default;
   explicit leaky_relu(double negative_slope) : slope_(negative_slope) {
     if (!std::isfinite(slope_))

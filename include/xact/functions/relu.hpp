@@ -14,6 +14,8 @@ XACT_DIAGNOSTICS_BEGIN
 namespace xact {
 
 struct relu {
+  static constexpr bool stream_forward = true;  // memory-bound: see core/elementwise.hpp
+  static constexpr bool stream_backward = true;
   template <class V>
   V forward(const V& x) const noexcept {
     // x <= 0 is false for NaN, so NaN keeps x.

@@ -110,6 +110,7 @@ inline V pow2k(const V& tk) noexcept {
 struct x_min_exp {
   // The drivers may run this code on simd::wide (several batches at once; core/elementwise.hpp).
   static constexpr bool simd_wide = true;
+  static constexpr bool stream_forward = true;  // see core/elementwise.hpp (backward: no gain)
 
   // Below lo, |x| e^x < 2^-151 (float: 112 e^-112 ~ 5e-47) / 2^-1076 (double): the forward's
   // result rounds to -0, so clamping x there loses nothing. (The backward clamps lower: dy
