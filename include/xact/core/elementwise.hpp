@@ -162,7 +162,7 @@ struct op_group<Op, void_t<decltype(Op::simd_group)>>
 
 // Streaming stores (elementwise_stream_bytes, below) pay only where the kernel keeps up with
 // memory: measured at 16M floats (AVX-512, one binary, min of 30), relu, leaky_relu and
-// x_min_exp forward, relu backward and sigmoid's backward from y ran 8-25% faster, while tanh,
+// x_min_exp forward, relu backward and sigmoid's backward from y ran 7-25% faster, while tanh,
 // swish and softplus forward ran 5-25% slower (their arithmetic leaves the memory bus idle,
 // and the non-temporal writes then only cost). So an op opts in per direction:
 // `static constexpr bool stream_forward = true;` / `stream_backward = true;` (backward from x,
