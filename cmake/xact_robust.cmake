@@ -91,11 +91,14 @@ if(XACT_AARCH64_CXX)
 endif()
 
 # ---- sanitize: ASan + UBSan, no recovery ----
-# -g1 (line tables: reports keep file and line): with full -g, GCC's variable tracking on the
-# instrumented test functions took over 45 minutes for test_dice.cpp alone (session 9, AVX-512,
-# 2 cores, never finished). The limit covers the build too, so 4 h.
+# -DXACT_NO_FLATTEN: the drivers' loops are not flattened (everything they call inlined into
+# them), so that GCC 12's points-to analysis and register allocation do not run on huge
+# instrumented functions: test_dice.cpp's AVX-512 object took over 45 minutes (never finished,
+# session 9) with it and 2 minutes without (session 10). The same code paths and memory
+# accesses, inlined less (the results do not depend on inlining; see XACT_FLATTEN in
+# core/simd.hpp). -g1: line tables, all a report needs. The limit covers the build too.
 xact_subbuild(asan_ubsan sanitize
-  FLAGS "-O1 -g1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+  FLAGS "-O1 -g1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -DXACT_NO_FLATTEN"
   ARCHS "native;baseline" TIMEOUT 14400)
 
 # ---- fuzz: one libFuzzer target per driver kind, built once (fixture), run each ----

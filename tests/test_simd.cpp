@@ -123,4 +123,54 @@ TYPED_TEST(Simd, FmaRoundsAsTheScalarDoes) {
   for (std::size_t i = 0; i < W; ++i) EXPECT_EQ(out[i], want) << i;
 }
 
+// mul_fma(a, b) is a * b bit for bit (it is fma(a, b, -0) where there is a hardware fma): zeros
+// of both signs (a +0 addend would turn -0 into +0), underflow to +-0 and into the subnormals,
+// subnormal factors, overflow, inf * 0 and NaN; the scalar and every lane of a batch and of a
+// wide.
+TYPED_TEST(Simd, MulFmaIsTheProduct) {
+  XT_SKIP_IF_FAST_MATH();
+  using T = TypeParam;
+  using B = xsimd::batch<T>;
+  using L = std::numeric_limits<T>;
+  constexpr std::size_t W = B::size;
+  const T vals[] = {T(0),
+                    T(-0.0),
+                    T(1),
+                    T(-3),
+                    T(0.25),
+                    L::min(),
+                    -L::min(),
+                    L::denorm_min(),
+                    -T(3) * L::denorm_min(),
+                    std::sqrt(L::min()),
+                    -std::sqrt(L::min()),
+                    L::max(),
+                    -L::max(),
+                    L::infinity(),
+                    -L::infinity(),
+                    L::quiet_NaN(),
+                    T(1e-3),
+                    T(0.7)};
+  int underflows = 0;
+  for (T a : vals) {
+    for (T b : vals) {
+      const T want = a * b;
+      if (want == T(0) && a != T(0) && b != T(0)) ++underflows;
+      EXPECT_TRUE(xt::same_bits(xact::simd::mul_fma(a, b), want)) << a << " " << b;
+      alignas(64) T av[W], out[W];
+      for (std::size_t i = 0; i < W; ++i) av[i] = (i % 2) ? b : a;
+      const B va = B::load_aligned(av);
+      xact::simd::wide<B, 2> wa, wb;
+      wa.v[0] = wa.v[1] = va;
+      wb.v[0] = wb.v[1] = B(b);
+      const auto wr = xact::simd::mul_fma(wa, wb);
+      for (std::size_t u = 0; u < 2; ++u) {
+        wr.v[u].store_aligned(out);
+        for (std::size_t i = 0; i < W; ++i) EXPECT_TRUE(xt::same_bits(out[i], av[i] * b)) << i;
+      }
+    }
+  }
+  EXPECT_GT(underflows, 0);  // the list reaches products that round to +-0
+}
+
 }  // namespace

@@ -81,10 +81,19 @@ XACT_DIAGNOSTICS_BEGIN
 // those paths call are inlined into them (XACT_INLINE: GCC otherwise kept scale_rounded out of
 // line, each call storing and reloading its batches, about half the time of a tiny-result
 // batch). Not "cold": GCC then optimizes the path for size and inlines nothing into it.
+// XACT_FLATTEN (the drivers' loops: everything they call inlined into them) can be turned off
+// with -DXACT_NO_FLATTEN: the same results (no rounded product feeds an addition in a way that
+// inlining could fuse, see -ffp-contract in the README), slower code, and a much faster build
+// where the compiler's own passes grow with the function's size (scripts/sanitize.sh: GCC 12
+// with ASan + UBSan at -O1 did not finish test_dice.cpp's AVX-512 build in 45 minutes).
 #if defined(__GNUC__) || defined(__clang__)
 #define XACT_COLD __attribute__((noinline))
 #define XACT_INLINE inline __attribute__((always_inline))
+#if defined(XACT_NO_FLATTEN)
+#define XACT_FLATTEN
+#else
 #define XACT_FLATTEN __attribute__((flatten))
+#endif
 #else
 #define XACT_FLATTEN
 #define XACT_COLD
@@ -359,6 +368,25 @@ template <class B, std::size_t U>
 XACT_INLINE wide<B, U> opaque(wide<B, U> v) noexcept {
   for (std::size_t u = 0; u < U; ++u) v.v[u] = simd::opaque(v.v[u]);
   return v;
+}
+
+// a b rounded once, as fma(a, b, -0): the same bits as a * b for every a and b (x + -0 = x,
+// also for x = +-0, inf and NaN), computed by the fma unit. For the products that underflow
+// (a subnormal or 0 result) on subnormal or tiny inputs: Dice's products of x, exp's r^2. On
+// AMD Zen 4 such a multiply inside a kernel takes the hardware's slow path and the fma does not
+// (tests/test_denormals.cpp's probe, float: Dice's forward on subnormal x 2.9-3.2x its normal
+// time with x * factor, 1.0x with this; sigmoid's forward 1.6-1.8x with exp's r * r, 1.0x; a
+// loop of nothing but multiplies by a constant showed no slow path at all). Same speed on
+// normal inputs. The -0 goes through a barrier so that no optimizer folds the fma back into a
+// multiply. Without a hardware fma: a * b.
+template <class V>
+XACT_INLINE V mul_fma(const V& a, const V& b) noexcept {
+#if XACT_HAS_FMA
+  using S = scalar_t<V>;
+  return simd::fma(a, b, simd::barrier(V(S(-0.0))));
+#else
+  return a * b;
+#endif
 }
 
 // a / b rounded once, in every build. Under -ffast-math GCC (x86) turns a SIMD float division
