@@ -59,7 +59,8 @@ class leaky_relu {
     const V c =
         V(slope_ == 0 ? std::numeric_limits<S>::lowest() : -std::numeric_limits<S>::infinity());
     // x > 0 is false for NaN: a * NaN = NaN flows through.
-    return simd::select(x > V(0), x, a * simd::max(c, x));
+    // The product as an fma (simd::mul_fma, the same bits): subnormal x, no slow path.
+    return simd::select(x > V(0), x, simd::mul_fma(a, simd::max(c, x)));
   }
 
   template <class V>

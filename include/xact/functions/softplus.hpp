@@ -101,7 +101,7 @@ class softplus {
                              x, dy, a, al);
     }
     const V t = exp_dw(a, al);
-    return simd::select(b * x > V(p.thr), dy, grad(x, t, dy));
+    return simd::select(simd::mul_fma(b, x) > V(p.thr), dy, grad(x, t, dy));
   }
 
   template <class T>
@@ -172,7 +172,7 @@ class softplus {
     const V a = neg_abs_z(b, x, al);
     // Every lane beyond exp's normal range: tiny() decides them all (below).
     if (simd::all(a < V(-math::detail::exp_normal_limit<S>())))
-      return simd::select(b * x > V(p.cut), x, tiny(x, a, al, x));
+      return simd::select(simd::mul_fma(b, x) > V(p.cut), x, tiny(x, a, al, x));
     const V t = exp_dw(a, al);
     V ll;
     const V lh = log1p01<true>(t, ll);
@@ -182,7 +182,7 @@ class softplus {
     const V q = simd::fma(XACT_OPQ(simd::fnma(q0, b, lh)) + ll, ib, q0);
     V y = simd::max(x, V(0)) + q;
     if (!simd::all(a >= V(-math::detail::exp_normal_limit<S>()))) y = tiny(x, a, al, y);
-    return simd::select(b * x > V(p.cut), x, y);
+    return simd::select(simd::mul_fma(b, x) > V(p.cut), x, y);
   }
 
   // Where |z| is beyond exp's normal range t is subnormal or 0 and log1p(t) = t: y = max(x, 0)
@@ -204,7 +204,7 @@ class softplus {
   static V neg_abs_z(const V& b, const V& x, V& al) noexcept {
     const V ax = simd::abs(x);
 #if XACT_HAS_FMA
-    const V zp = b * ax;
+    const V zp = simd::mul_fma(b, ax);  // an fma: see simd::mul_fma (subnormal x)
     al = simd::fnma(b, ax, zp);  // zp - b|x|: the rounding error of zp, negated
 #else
     V e;
@@ -246,7 +246,7 @@ class softplus {
     const V kf = tk - V(C::round_magic);
     // xr - k ln2_hi is exact; the low parts are summed first and added with one rounding.
     const V r = simd::opaque(simd::fnma(kf, V(C::ln2_hi), xr)) + simd::fnma(kf, V(C::ln2_lo), xl);
-    return V(1) + simd::fma(r * r, math::detail::exp_poly_q(r), r);
+    return V(1) + simd::fma(simd::mul_fma(r, r), math::detail::exp_poly_q(r), r);
   }
 
   // log(1 + t) for t in [0, 1] or NaN: 1 + t = 2^k (1 + f) with f exact, no rounded 1 + t:
@@ -337,7 +337,7 @@ class softplus {
     const V r = tail_grad(x, dy, a, al);
     if (simd::all(tail)) return r;
     const V t = p.unit ? math::detail::exp_general(a) : exp_dw(a, al);
-    const V g = simd::select((p.unit ? x : b * x) > V(p.thr), dy, grad(x, t, dy));
+    const V g = simd::select((p.unit ? x : simd::mul_fma(b, x)) > V(p.thr), dy, grad(x, t, dy));
     return simd::select(tail, r, g);
   }
 
