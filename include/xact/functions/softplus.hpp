@@ -205,7 +205,7 @@ class softplus {
     const V ax = simd::abs(x);
 #if XACT_HAS_FMA
     const V zp = simd::mul_fma(b, ax);  // an fma: see simd::mul_fma (subnormal x)
-    al = simd::fnma(b, ax, zp);  // zp - b|x|: the rounding error of zp, negated
+    al = simd::fnma(b, ax, zp);         // zp - b|x|: the rounding error of zp, negated
 #else
     V e;
     const V zp = simd::two_prod(b, ax, e);
