@@ -235,7 +235,7 @@ class softplus {
     V tk;
     const V p = reduce(xk, xn, l, tk);
     // p 2^k rounded once, also into the subnormals (without subnormal arithmetic).
-    return math::detail::scale_rounded(p, math::detail::exp_k(tk));
+    return math::detail::scale_rounded_mid(p, math::detail::exp_k(tk));
   }
 
   template <class V>

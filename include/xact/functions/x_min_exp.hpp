@@ -225,7 +225,7 @@ struct x_min_exp {
   }
   template <class V>
   static V general(const V& x) noexcept {
-    // The fast formula with x clamped at lo (k >= -162) and 2^k applied by scale_rounded: the
+    // The fast formula with x clamped at lo (k >= -162) and 2^k applied by scale_rounded_mid: the
     // same bits where the fast path applies (2^k exact there), and below it the product rounded
     // once more into the subnormals, without subnormal arithmetic. k comes from the clamp
     // without NaN (no garbage exponent); a NaN x is returned as it is.
@@ -233,7 +233,7 @@ struct x_min_exp {
     V tk;
     const V s = detail::exp_fast_s(xm, tk);
     const V y =
-        math::detail::scale_rounded(simd::fma(xm, s, XACT_OPQ(xm)), math::detail::exp_k(tk));
+        math::detail::scale_rounded_mid(simd::fma(xm, s, XACT_OPQ(xm)), math::detail::exp_k(tk));
     return simd::select(x < V(0), y, x);  // x >= 0 (-0 too) and NaN: x
   }
 
