@@ -790,6 +790,7 @@ inline void store_stream(T* p, const B& v) noexcept {
   } else {
     constexpr std::size_t bytes = B::size * sizeof(T);
     constexpr bool f = std::is_same<T, float>::value, d = std::is_same<T, double>::value;
+    (void)bytes;  // unused where no branch below is compiled (AArch64)
     (void)f;
     (void)d;
 #if defined(__AVX512F__)
