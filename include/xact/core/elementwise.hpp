@@ -265,15 +265,15 @@ XACT_FLATTEN inline void map_impl(F&& f, T* out, std::size_t n, std::index_seque
     for (i = head; i + U * W <= n; i += U * W) {
       if constexpr (elementwise_prefetch_bytes > 0)
         (prefetch_lines<U * W * sizeof(T)>(in + i), ...);
-      for (std::size_t u = 0; u < U; u += G)
-        simd::store_stream(out + i + u * W, f(simd::load<Wd>(in + i + u * W)...));
+      XACT_UNROLL for (std::size_t u = 0; u < U; u += G)
+          simd::store_stream(out + i + u * W, f(simd::load<Wd>(in + i + u * W)...));
     }
     simd::stream_fence();
   }
   for (; i + U * W <= n; i += U * W) {
     if constexpr (elementwise_prefetch_bytes > 0) (prefetch_lines<U * W * sizeof(T)>(in + i), ...);
-    for (std::size_t u = 0; u < U; u += G)
-      simd::store(out + i + u * W, f(simd::load<Wd>(in + i + u * W)...));
+    XACT_UNROLL for (std::size_t u = 0; u < U; u += G)
+        simd::store(out + i + u * W, f(simd::load<Wd>(in + i + u * W)...));
   }
   for (; i + W <= n; i += W) simd::store(out + i, f(simd::load<B>(in + i)...));
   if (i < n) partial(i, n - i);

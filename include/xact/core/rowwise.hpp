@@ -269,7 +269,7 @@ XACT_FLATTEN inline void normalize_row(const Op& op, const T* x, T* y, std::size
         xact::detail::prefetch_l2(reinterpret_cast<const char*>(pf + i) + b);
     const Wd t = op.term(simd::load<Wd>(x + i), cw);
     if constexpr (Op::stores_terms) simd::store(y + i, t);
-    for (std::size_t u = 0; u < U; ++u) acc.add(t.v[u]);
+    XACT_UNROLL for (std::size_t u = 0; u < U; ++u) acc.add(t.v[u]);
   }
   for (; i < body; i += W) {
     const B t = op.term(simd::load<B>(x + i), cv);
